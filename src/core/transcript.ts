@@ -1,0 +1,42 @@
+/** Who spoke a turn. Sources label speakers in many ways; they are normalised to these roles. */
+export type SpeakerRole = "agent" | "customer" | "system" | "unknown";
+
+/** One turn of a conversation, with its place in time when the source gave one. */
+export interface TranscriptTurn {
+  /** 0-based position in the conversation. */
+  index: number;
+  speaker: SpeakerRole;
+  /** The label as the source wrote it ("Agent", "Customer", "SPEAKER_1", "bot"). */
+  speakerLabel: string;
+  text: string;
+  /** Seconds from the start of the conversation, when known. */
+  start?: number;
+  end?: number;
+}
+
+export type TranscriptFormat = "plain" | "srt" | "vtt" | "json";
+
+/** A conversation as text, whatever form it arrived in. */
+export interface Transcript {
+  format: TranscriptFormat;
+  turns: TranscriptTurn[];
+  /** True when every turn has a start time (SRT, VTT, timed JSON). */
+  timed: boolean;
+}
+
+/** A piece of the transcript that supports a KPI answer. */
+export interface Evidence {
+  turnIndex: number;
+  speaker: SpeakerRole;
+  /** The matched words as they appear in the turn. */
+  quote: string;
+  /** Character offsets of `quote` inside the turn's text. */
+  charStart: number;
+  charEnd: number;
+  /** Seconds from the start of the conversation, when the transcript is timed. */
+  startSeconds?: number;
+  endSeconds?: number;
+  /** The configured phrase that matched, and how closely (1 = exact). */
+  phrase?: string;
+  similarity?: number;
+}

@@ -22,6 +22,8 @@ export interface Transcript {
   turns: TranscriptTurn[];
   /** True when every turn has a start time (SRT, VTT, timed JSON). */
   timed: boolean;
+  /** Assumptions the parser made that a reviewer should know about (e.g. speaker roles inferred). */
+  notes: string[];
 }
 
 /** A piece of the transcript that supports a KPI answer. */

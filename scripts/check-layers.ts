@@ -12,6 +12,7 @@ const allowed: Record<string, string[]> = {
   storage: ["core", "security"],
   analysis: ["core", "validation"],
   routing: ["core", "validation"],
+  tenancy: ["core", "validation", "storage", "security", "analysis"],
   ingest: ["core", "validation", "storage", "net", "analysis"],
   delivery: ["core", "validation", "storage", "net", "security"],
   pipeline: ["core", "validation", "storage", "net", "analysis", "routing", "ingest", "delivery"],
@@ -27,6 +28,7 @@ const allowed: Record<string, string[]> = {
     "ingest",
     "delivery",
     "pipeline",
+    "tenancy",
   ],
   server: [
     "core",
@@ -40,6 +42,7 @@ const allowed: Record<string, string[]> = {
     "ingest",
     "delivery",
     "pipeline",
+    "tenancy",
     "api",
   ],
   cli: [
@@ -54,6 +57,7 @@ const allowed: Record<string, string[]> = {
     "ingest",
     "delivery",
     "pipeline",
+    "tenancy",
     "api",
     "server",
   ],

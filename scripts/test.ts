@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import { run } from "node:test";
 import { spec } from "node:test/reporters";
 import pg from "pg";
+import { withDefaultUser } from "../src/storage/postgres.ts";
 
 const args = process.argv.slice(2);
 const only = args.filter((a) => !a.startsWith("--"));
@@ -54,13 +55,7 @@ console.log(`${passed} passed, ${failed} failed`);
  */
 async function choosePostgres(): Promise<void> {
   const url = process.env["CQA_TEST_DATABASE_URL"] ?? "postgres://127.0.0.1:5432/test";
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: 3000,
-    ...(process.env["PGUSER"] || /\/\/[^/]*@/.test(url)
-      ? {}
-      : { user: (await import("node:os")).userInfo().username }),
-  });
+  const client = new pg.Client({ connectionString: withDefaultUser(url), connectionTimeoutMillis: 3000 });
   try {
     await client.connect();
     await client.end();

@@ -46,6 +46,13 @@ type ItemLimits = Pick<AccountLimits, "metadataMaxKeys" | "transcriptTextMaxByte
  * Built per limit set because metadata and transcript limits are per account.
  */
 export function interactionItemSchema(limits: ItemLimits) {
+  return interactionFieldsSchema(limits).refine((item) => hasContent(item), {
+    error: "At least one of audio_url, transcript_url or transcript_text must be provided",
+  });
+}
+
+/** The item's fields without the content rule (a recording uploaded with the request is content too). */
+export function interactionFieldsSchema(limits: ItemLimits) {
   return z
     .object({
       external_interaction_id: z
@@ -143,17 +150,31 @@ function hasContent(item: {
   return Boolean(item.audio_url?.trim() || item.transcript_url?.trim() || item.transcript_text?.trim());
 }
 
-export type InteractionItem = z.output<ReturnType<typeof interactionItemSchema>>;
+export type InteractionItem = z.output<ReturnType<typeof interactionFieldsSchema>>;
 
-const schemaCache = new Map<string, ReturnType<typeof interactionItemSchema>>();
+interface ItemSchemas {
+  item: ReturnType<typeof interactionItemSchema>;
+  fields: ReturnType<typeof interactionFieldsSchema>;
+}
+
+const schemaCache = new Map<string, ItemSchemas>();
+
+function schemasFor(limits: ItemLimits): ItemSchemas {
+  const key = `${limits.metadataMaxKeys}:${limits.transcriptTextMaxBytes}`;
+  let schemas = schemaCache.get(key);
+  if (!schemas) {
+    schemas = { item: interactionItemSchema(limits), fields: interactionFieldsSchema(limits) };
+    schemaCache.set(key, schemas);
+  }
+  return schemas;
+}
 
 /** The item schema for these limits, built once. */
 export function itemSchemaFor(limits: ItemLimits): ReturnType<typeof interactionItemSchema> {
-  const key = `${limits.metadataMaxKeys}:${limits.transcriptTextMaxBytes}`;
-  let schema = schemaCache.get(key);
-  if (!schema) {
-    schema = interactionItemSchema(limits);
-    schemaCache.set(key, schema);
-  }
-  return schema;
+  return schemasFor(limits).item;
+}
+
+/** The fields-only schema for these limits (items whose recording was uploaded with the request). */
+export function itemFieldsSchemaFor(limits: ItemLimits): ReturnType<typeof interactionFieldsSchema> {
+  return schemasFor(limits).fields;
 }

@@ -103,7 +103,7 @@ class PostgresDatabase extends PostgresQueryable implements Database {
 }
 
 /** Like libpq: without a user in the URL or PGUSER, connect as the operating-system user. */
-function withDefaultUser(connectionString: string): string {
+export function withDefaultUser(connectionString: string): string {
   if (process.env["PGUSER"]) return connectionString;
   try {
     const url = new URL(connectionString);

@@ -10,7 +10,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const path = formatPath(issue.path);
   const subject = path === "" ? "The request body" : path;
   // Messages we wrote ourselves are complete sentences about the field; keep them.
-  if (!issue.message.startsWith("Invalid") && !issue.message.startsWith("Too ")) {
+  if (!/^(Invalid|Too |Unrecognized)/.test(issue.message)) {
     return issue.message.includes("{path}") ? issue.message.replace("{path}", subject) : issue.message;
   }
   switch (issue.code) {
@@ -71,7 +71,7 @@ function typeName(value: unknown): string {
 
 /** Parses `input` with `schema`, or throws VALIDATION_ERROR whose message lists every problem. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what?: string): z.output<S> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const problems = describeIssues(result.error.issues);
   const prefix = what ? `${what}: ` : "";

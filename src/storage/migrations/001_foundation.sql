@@ -265,9 +265,12 @@ CREATE TABLE outbox (
   dedupe_key text NOT NULL UNIQUE,
   interaction_id uuid,
   target text NOT NULL,
-  payload jsonb NOT NULL,
+  -- The exact body sent (text, not jsonb, so every re-delivery carries the same bytes).
+  payload text NOT NULL,
   status text NOT NULL,
   attempts integer NOT NULL DEFAULT 0,
+  -- attempts made before the latest manual re-send; the retry budget counts from here.
+  attempts_before_resend integer NOT NULL DEFAULT 0,
   next_attempt_at timestamptz NOT NULL,
   locked_until timestamptz,
   last_status_code integer,

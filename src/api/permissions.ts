@@ -1,0 +1,49 @@
+import type { Role } from "../storage/repositories/apiKeys.ts";
+
+/** What a caller may do; each route names the one permission it needs. */
+export type Permission =
+  | "ingest"
+  | "read"
+  | "review"
+  | "dispute:raise"
+  | "dispute:resolve"
+  | "configure"
+  | "manage:users"
+  | "manage:keys"
+  | "manage:account"
+  | "manage:webhooks";
+
+const grants: Record<Role, readonly Permission[]> = {
+  admin: [
+    "ingest",
+    "read",
+    "review",
+    "dispute:raise",
+    "dispute:resolve",
+    "configure",
+    "manage:users",
+    "manage:keys",
+    "manage:account",
+    "manage:webhooks",
+  ],
+  supervisor: [
+    "ingest",
+    "read",
+    "review",
+    "dispute:raise",
+    "dispute:resolve",
+    "configure",
+    "manage:webhooks",
+  ],
+  analyst: ["read", "review", "dispute:resolve"],
+  agent: ["read", "dispute:raise"],
+};
+
+export function roleAllows(role: Role, permission: Permission): boolean {
+  return grants[role].includes(permission);
+}
+
+/** For error messages: which roles could do it. */
+export function rolesWith(permission: Permission): Role[] {
+  return (Object.keys(grants) as Role[]).filter((role) => grants[role].includes(permission));
+}

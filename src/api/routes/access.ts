@@ -1,0 +1,398 @@
+import { z } from "zod";
+import { AppError } from "../../core/errors.ts";
+import { newId } from "../../core/ids.ts";
+import { hashPassword, passwordProblems } from "../../security/passwords.ts";
+import { sqlStateOf } from "../../storage/db.ts";
+import { type ApiKeyRecord, listApiKeys, revokeApiKey, roles } from "../../storage/repositories/apiKeys.ts";
+import { audit } from "../../storage/repositories/auditLog.ts";
+import { revokeSession } from "../../storage/repositories/sessions.ts";
+import {
+  deleteUser,
+  getUser,
+  insertUser,
+  listUsers,
+  type UserRecord,
+  updateUser,
+} from "../../storage/repositories/users.ts";
+import { issueApiKey } from "../../tenancy/apiKeys.ts";
+import { actorName, forgetApiKey, signIn } from "../../tenancy/authenticate.ts";
+import { defineRoute } from "../route.ts";
+
+const base = "/api/v1/accounts/{account_id}";
+const role = z.enum(roles as [string, ...string[]], { error: `role must be one of ${roles.join(", ")}` });
+
+function presentKey(key: ApiKeyRecord): Record<string, unknown> {
+  return {
+    api_key_id: key.id,
+    name: key.name,
+    prefix: `cqa_${key.prefix}_…`,
+    role: key.role,
+    created_at: key.createdAt.toISOString(),
+    last_used_at: key.lastUsedAt?.toISOString() ?? null,
+    revoked_at: key.revokedAt?.toISOString() ?? null,
+  };
+}
+
+const listKeysRoute = defineRoute({
+  method: "get",
+  path: `${base}/api-keys`,
+  operationId: "listApiKeys",
+  summary: "List API keys (prefix only; secrets are never shown again)",
+  tag: "Access",
+  auth: "account",
+  permission: "manage:keys",
+  rate: "other",
+  responses: { 200: { description: "The keys" } },
+  async handle({ caller, services }) {
+    return {
+      status: 200,
+      data: { api_keys: (await listApiKeys(services.db, caller.account.id)).map(presentKey) },
+    };
+  },
+});
+
+const createKeyRoute = defineRoute({
+  method: "post",
+  path: `${base}/api-keys`,
+  operationId: "createApiKey",
+  summary: "Create an API key (the key and its webhook signing secret are shown once)",
+  tag: "Access",
+  auth: "account",
+  permission: "manage:keys",
+  rate: "other",
+  body: z.object({
+    name: z
+      .string({ error: (i) => (i.input === undefined ? "name is required" : "name must be a string") })
+      .trim()
+      .min(1, { error: "name must not be empty" })
+      .max(100),
+    role: role.optional(),
+  }),
+  responses: { 201: { description: "The new key" } },
+  async handle({ body, caller, services }) {
+    const now = services.clock.now();
+    const issued = await services.db.transaction(async (tx) => {
+      const key = await issueApiKey(tx, services.masterKey, {
+        accountId: caller.account.id,
+        name: body.name,
+        role: (body.role ?? "admin") as ApiKeyRecord["role"],
+        at: now,
+      });
+      await audit(tx, {
+        accountId: caller.account.id,
+        actor: actorName(caller.principal),
+        action: "api_key.created",
+        target: key.record.id,
+        details: { name: body.name, role: key.record.role },
+        at: now,
+      });
+      return key;
+    });
+    return {
+      status: 201,
+      message: "Store the api_key and webhook_signing_secret now: they are not shown again.",
+      data: {
+        ...presentKey(issued.record),
+        api_key: issued.key,
+        webhook_signing_secret: issued.webhookSigningSecret,
+      },
+    };
+  },
+});
+
+const revokeKeyRoute = defineRoute({
+  method: "delete",
+  path: `${base}/api-keys/{api_key_id}`,
+  operationId: "revokeApiKey",
+  summary: "Revoke an API key (takes effect within 10 seconds on every cqa process)",
+  tag: "Access",
+  auth: "account",
+  permission: "manage:keys",
+  rate: "other",
+  responses: { 200: { description: "Revoked" }, 404: { description: "NOT_FOUND" } },
+  async handle({ context, caller, services }) {
+    const id = context.req.param("api_key_id") ?? "";
+    const now = services.clock.now();
+    const keys = await listApiKeys(services.db, caller.account.id);
+    const key = keys.find((k) => k.id === id);
+    if (!key) throw new AppError("NOT_FOUND", `No API key '${id}' in this account`);
+    await services.db.transaction(async (tx) => {
+      await revokeApiKey(tx, caller.account.id, id, now);
+      await audit(tx, {
+        accountId: caller.account.id,
+        actor: actorName(caller.principal),
+        action: "api_key.revoked",
+        target: id,
+        at: now,
+      });
+    });
+    forgetApiKey(key.prefix);
+    return { status: 200, data: presentKey({ ...key, revokedAt: key.revokedAt ?? now }) };
+  },
+});
+
+function presentUser(user: UserRecord): Record<string, unknown> {
+  return {
+    user_id: user.id,
+    email: user.email,
+    display_name: user.displayName,
+    role: user.role,
+    agent_id: user.agentId,
+    metadata_scope: user.metadataScope,
+    created_at: user.createdAt.toISOString(),
+    disabled_at: user.disabledAt?.toISOString() ?? null,
+  };
+}
+
+const password = z.string({ error: "password must be a string" }).superRefine((value, ctx) => {
+  for (const problem of passwordProblems(value))
+    ctx.addIssue({ code: "custom", message: `password ${problem}` });
+});
+const metadataScope = z.record(z.string().min(1), z.array(z.string()).min(1), {
+  error: 'metadata_scope must map metadata keys to lists of allowed values, e.g. {"region": ["north"]}',
+});
+
+const listUsersRoute = defineRoute({
+  method: "get",
+  path: `${base}/users`,
+  operationId: "listUsers",
+  summary: "List users",
+  tag: "Access",
+  auth: "account",
+  permission: "manage:users",
+  rate: "other",
+  responses: { 200: { description: "The users" } },
+  async handle({ caller, services }) {
+    return {
+      status: 200,
+      data: { users: (await listUsers(services.db, caller.account.id)).map(presentUser) },
+    };
+  },
+});
+
+const createUserRoute = defineRoute({
+  method: "post",
+  path: `${base}/users`,
+  operationId: "createUser",
+  summary: "Create a user with a role and, optionally, a metadata access scope",
+  tag: "Access",
+  auth: "account",
+  permission: "manage:users",
+  rate: "other",
+  body: z.object({
+    email: z.email({ error: "email must be an e-mail address" }),
+    password,
+    role,
+    display_name: z.string().max(200).optional(),
+    agent_id: z.string().max(200).optional(),
+    metadata_scope: metadataScope.optional(),
+  }),
+  responses: { 201: { description: "The user" }, 409: { description: "DUPLICATE email" } },
+  async handle({ body, caller, services }) {
+    if (body.role === "agent" && !body.agent_id) {
+      throw new AppError(
+        "VALIDATION_ERROR",
+        "agent_id is required for agents: it links them to their conversations (metadata agent_id)",
+      );
+    }
+    const now = services.clock.now();
+    const user: UserRecord = {
+      id: newId(),
+      accountId: caller.account.id,
+      email: body.email,
+      displayName: body.display_name ?? null,
+      role: body.role as UserRecord["role"],
+      passwordHash: await hashPassword(body.password),
+      metadataScope: body.metadata_scope ?? {},
+      agentId: body.agent_id ?? null,
+      createdAt: now,
+      updatedAt: now,
+      disabledAt: null,
+    };
+    try {
+      await services.db.transaction(async (tx) => {
+        await insertUser(tx, user);
+        await audit(tx, {
+          accountId: caller.account.id,
+          actor: actorName(caller.principal),
+          action: "user.created",
+          target: user.id,
+          details: { email: user.email, role: user.role },
+          at: now,
+        });
+      });
+    } catch (error) {
+      if (sqlStateOf(error) === "23505")
+        throw new AppError("DUPLICATE", `A user with email ${body.email} exists already`);
+      throw error;
+    }
+    return { status: 201, data: presentUser(user) };
+  },
+});
+
+const updateUserRoute = defineRoute({
+  method: "patch",
+  path: `${base}/users/{user_id}`,
+  operationId: "updateUser",
+  summary: "Change a user's role, scope, password or state",
+  tag: "Access",
+  auth: "account",
+  permission: "manage:users",
+  rate: "other",
+  body: z
+    .object({
+      password: password.optional(),
+      role: role.optional(),
+      display_name: z.string().max(200).nullable().optional(),
+      agent_id: z.string().max(200).nullable().optional(),
+      metadata_scope: metadataScope.optional(),
+      disabled: z.boolean().optional(),
+    })
+    .strict(),
+  responses: { 200: { description: "The user" }, 404: { description: "NOT_FOUND" } },
+  async handle({ context, body, caller, services }) {
+    const id = context.req.param("user_id") ?? "";
+    const current = /^[0-9a-f-]{36}$/i.test(id) ? await getUser(services.db, caller.account.id, id) : null;
+    if (!current) throw new AppError("NOT_FOUND", `No user '${id}' in this account`);
+    const now = services.clock.now();
+    const updated = await updateUser(
+      services.db,
+      caller.account.id,
+      id,
+      {
+        ...(body.password ? { passwordHash: await hashPassword(body.password) } : {}),
+        ...(body.role ? { role: body.role as UserRecord["role"] } : {}),
+        ...(body.display_name === undefined ? {} : { displayName: body.display_name }),
+        ...(body.agent_id === undefined ? {} : { agentId: body.agent_id }),
+        ...(body.metadata_scope ? { metadataScope: body.metadata_scope } : {}),
+        ...(body.disabled === undefined ? {} : { disabledAt: body.disabled ? now : null }),
+      },
+      now,
+    );
+    await audit(services.db, {
+      accountId: caller.account.id,
+      actor: actorName(caller.principal),
+      action: "user.updated",
+      target: id,
+      details: { ...body, password: body.password ? "(changed)" : undefined },
+      at: now,
+    });
+    return { status: 200, data: presentUser(updated!) };
+  },
+});
+
+const deleteUserRoute = defineRoute({
+  method: "delete",
+  path: `${base}/users/{user_id}`,
+  operationId: "deleteUser",
+  summary: "Delete a user",
+  tag: "Access",
+  auth: "account",
+  permission: "manage:users",
+  rate: "other",
+  responses: { 200: { description: "Deleted" }, 404: { description: "NOT_FOUND" } },
+  async handle({ context, caller, services }) {
+    const id = context.req.param("user_id") ?? "";
+    const deleted = /^[0-9a-f-]{36}$/i.test(id) && (await deleteUser(services.db, caller.account.id, id));
+    if (!deleted) throw new AppError("NOT_FOUND", `No user '${id}' in this account`);
+    await audit(services.db, {
+      accountId: caller.account.id,
+      actor: actorName(caller.principal),
+      action: "user.deleted",
+      target: id,
+      at: services.clock.now(),
+    });
+    return { status: 200, data: { user_id: id, deleted: true } };
+  },
+});
+
+const loginRoute = defineRoute({
+  method: "post",
+  path: "/api/v1/auth/login",
+  operationId: "login",
+  summary: "Sign in with e-mail and password; answers a session bearer token",
+  tag: "Access",
+  auth: "public",
+  body: z.object({
+    account_id: z
+      .string({ error: "account_id is required" })
+      .regex(/^[0-9a-f-]{36}$/i, { error: "account_id must be an account UUID" }),
+    email: z.string({ error: "email is required" }).min(1),
+    password: z.string({ error: "password is required" }).min(1),
+  }),
+  responses: { 200: { description: "The session token" }, 401: { description: "Wrong email or password" } },
+  async handle({ body, services }) {
+    const session = await signIn(
+      { db: services.db, clock: services.clock },
+      { accountId: body.account_id, email: body.email, password: body.password },
+    );
+    const principal = session.principal;
+    return {
+      status: 200,
+      data: {
+        token: session.token,
+        token_type: "Bearer",
+        expires_at: session.expiresAt.toISOString(),
+        account_id: principal.accountId,
+        user_id: principal.id,
+        role: principal.role,
+      },
+    };
+  },
+});
+
+const logoutRoute = defineRoute({
+  method: "post",
+  path: `${base}/auth/logout`,
+  operationId: "logout",
+  summary: "End the current session",
+  tag: "Access",
+  auth: "session",
+  responses: { 200: { description: "Signed out" } },
+  async handle({ caller, services }) {
+    if (caller.principal.kind === "user")
+      await revokeSession(services.db, caller.principal.sessionId, services.clock.now());
+    return { status: 200, data: { signed_out: true } };
+  },
+});
+
+const meRoute = defineRoute({
+  method: "get",
+  path: `${base}/me`,
+  operationId: "whoAmI",
+  summary: "Who the credentials belong to, and their role",
+  tag: "Access",
+  auth: "account",
+  responses: { 200: { description: "The caller" } },
+  async handle({ caller }) {
+    const p = caller.principal;
+    return {
+      status: 200,
+      data:
+        p.kind === "api_key"
+          ? { kind: "api_key", api_key_id: p.id, name: p.name, role: p.role, account_id: p.accountId }
+          : {
+              kind: "user",
+              user_id: p.id,
+              email: p.email,
+              role: p.role,
+              account_id: p.accountId,
+              agent_id: p.agentId,
+              metadata_scope: p.metadataScope,
+            },
+    };
+  },
+});
+
+export const accessRoutes = [
+  listKeysRoute,
+  createKeyRoute,
+  revokeKeyRoute,
+  listUsersRoute,
+  createUserRoute,
+  updateUserRoute,
+  deleteUserRoute,
+  loginRoute,
+  logoutRoute,
+  meRoute,
+];

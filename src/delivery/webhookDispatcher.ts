@@ -1,0 +1,123 @@
+import type { Clock } from "../core/clock.ts";
+import type { FetchAllowList } from "../net/allowList.ts";
+import type { Database } from "../storage/db.ts";
+import { claimDueOutbox, type OutboxRecord, recordOutboxAttempt } from "../storage/outbox.ts";
+import { sendWebhook, type WebhookOutcome } from "./webhookSender.ts";
+
+/** Total attempts per delivery, as published: now, ~10 s later, ~30 s after that. */
+export const webhookAttempts = 3;
+export const webhookRetryDelaysMs: readonly number[] = [10_000, 30_000];
+
+export interface WebhookDispatcherOptions {
+  db: Database;
+  clock: Clock;
+  allow: FetchAllowList;
+  /** The secret that signs an account's webhooks; null when it has no active API key. */
+  signingSecretFor: (accountId: string) => Promise<string | null>;
+  concurrency?: number;
+  pollMs?: number;
+  timeoutMs?: number;
+  onError?: (message: string, error: unknown) => void;
+}
+
+/**
+ * Sends pending webhooks from the outbox. At least once: a message is marked delivered only after
+ * its receiver answered 2xx, so a crash in between re-sends it with the same deliveryId.
+ */
+export class WebhookDispatcher {
+  readonly #options: WebhookDispatcherOptions;
+  #stopped = true;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+
+  constructor(options: WebhookDispatcherOptions) {
+    this.#options = options;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#loop = this.#run();
+  }
+
+  notify(): void {
+    this.#wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.notify();
+    await this.#loop;
+  }
+
+  /** Attempts every message due now once; returns how many were attempted. */
+  async deliverDue(): Promise<number> {
+    const { db, clock } = this.#options;
+    const batch = await claimDueOutbox(db, {
+      channel: "webhook",
+      limit: this.#options.concurrency ?? 16,
+      now: clock.now(),
+      // Longer than one attempt can take, so no other dispatcher sends the same message meanwhile.
+      leaseMs: (this.#options.timeoutMs ?? 10_000) * 3,
+    });
+    await Promise.all(batch.map((message) => this.#attempt(message)));
+    return batch.length;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      let attempted = 0;
+      try {
+        attempted = await this.deliverDue();
+      } catch (error) {
+        this.#options.onError?.("webhook delivery round failed", error);
+      }
+      if (attempted > 0) continue;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        setTimeout(resolve, this.#options.pollMs ?? 250).unref();
+      });
+      this.#wake = null;
+    }
+  }
+
+  async #attempt(message: OutboxRecord): Promise<void> {
+    const { db, clock } = this.#options;
+    const attempt = message.attempts + 1;
+    const sentAt = clock.now();
+    const secret = await this.#options.signingSecretFor(message.accountId);
+    const outcome: WebhookOutcome = secret
+      ? await sendWebhook({
+          url: message.target,
+          body: message.payload,
+          secret,
+          deliveryId: message.id,
+          event: message.event,
+          sentAt,
+          allow: this.#options.allow,
+          ...(this.#options.timeoutMs ? { timeoutMs: this.#options.timeoutMs } : {}),
+        })
+      : {
+          result: "failed",
+          statusCode: null,
+          error: "The account has no active API key to sign webhooks with; create one and re-send",
+          durationMs: 0,
+        };
+    const used = attempt - message.attemptsBeforeResend;
+    const retry = outcome.result === "retry" && used < webhookAttempts;
+    const status = outcome.result === "delivered" ? "delivered" : retry ? "pending" : "failed";
+    const delay = webhookRetryDelaysMs[used - 1] ?? webhookRetryDelaysMs.at(-1) ?? 30_000;
+    await recordOutboxAttempt(
+      db,
+      message.id,
+      {
+        attempt,
+        attemptedAt: sentAt,
+        statusCode: outcome.statusCode,
+        error: outcome.error,
+        durationMs: outcome.durationMs,
+      },
+      { status, nextAttemptAt: retry ? new Date(clock.now().getTime() + delay) : message.nextAttemptAt },
+    );
+  }
+}

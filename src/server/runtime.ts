@@ -1,0 +1,233 @@
+import { join } from "node:path";
+import { type ServerType, serve } from "@hono/node-server";
+import type { Hono } from "hono";
+import { createApp } from "../api/app.ts";
+import { apiRoutes, type Logger } from "../api/index.ts";
+import { RateLimiter } from "../api/rateLimiter.ts";
+import { systemRoutes } from "../api/routes/system.ts";
+import type { ApiServices } from "../api/services.ts";
+import type { CqaConfig } from "../config/config.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { AppError, describeError } from "../core/errors.ts";
+import { WebhookDispatcher } from "../delivery/webhookDispatcher.ts";
+import { parseFetchAllowList } from "../net/allowList.ts";
+import { fileIngestionHandler } from "../pipeline/fileIngestionHandler.ts";
+import { JobWorker } from "../pipeline/jobWorker.ts";
+import { processInteractionHandler } from "../pipeline/processInteraction.ts";
+import { hashToken } from "../security/tokens.ts";
+import { createFsBlobStore } from "../storage/blob/fsBlobStore.ts";
+import type { Database } from "../storage/db.ts";
+import { listMigrations, migrate } from "../storage/migrate.ts";
+import { openPglite } from "../storage/pglite.ts";
+import { openPostgres } from "../storage/postgres.ts";
+import { signingSecretLookup } from "../tenancy/apiKeys.ts";
+import { lockDataDir } from "./dataDirLock.ts";
+import { createJsonLogger } from "./logger.ts";
+import { Metrics } from "./metrics.ts";
+import { loadOrCreateSecrets, type ServerSecrets } from "./secrets.ts";
+import { cqaVersion } from "./version.ts";
+
+export interface StartOptions {
+  config: CqaConfig;
+  clock?: Clock;
+  log?: Logger;
+  /** Open the HTTP port (default true); tests may call `app.request` instead. */
+  listen?: boolean;
+  /** Run the background worker and webhook dispatcher loops (default: by role). */
+  runLoops?: boolean;
+}
+
+/** A running cqa: its parts, where it listens, and how to stop it. */
+export interface RunningCqa {
+  config: CqaConfig;
+  url: string | null;
+  app: Hono;
+  services: ApiServices;
+  db: Database;
+  worker: JobWorker | null;
+  dispatcher: WebhookDispatcher | null;
+  secrets: ServerSecrets;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts cqa: storage (embedded PGlite, or PostgreSQL with DATABASE_URL), migrations, secrets, the
+ * HTTP API, the job worker and the webhook dispatcher — by role.
+ */
+export async function startCqa(options: StartOptions): Promise<RunningCqa> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createJsonLogger(config.logLevel);
+  const embedded = config.databaseUrl === null;
+  if (embedded && config.role !== "all") {
+    throw new AppError(
+      "CONFIG_INVALID",
+      `CQA_ROLE=${config.role} needs a shared database: set DATABASE_URL (the embedded database serves one process)`,
+    );
+  }
+  const unlock = embedded ? lockDataDir(config.dataDir) : () => {};
+  let db: Database;
+  try {
+    db = embedded
+      ? await openPglite(join(config.dataDir, "db"))
+      : await openPostgres({
+          connectionString: config.databaseUrl!,
+          ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+        });
+  } catch (error) {
+    unlock();
+    throw new AppError("CONFIG_INVALID", `cqa could not open its database: ${describeError(error)}`, {
+      cause: error,
+    });
+  }
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    unlock();
+    throw error;
+  }
+  const secrets = loadOrCreateSecrets(config);
+  const blobs = createFsBlobStore(config.blobDir);
+  const allow = parseFetchAllowList(config.fetchAllow);
+  const metrics = new Metrics();
+  const runsLoops = options.runLoops ?? config.role !== "api";
+  const onError = (message: string, error: unknown) => log.error(message, { error: describeError(error) });
+
+  const worker = runsLoops
+    ? new JobWorker({
+        db,
+        clock,
+        concurrency: config.workerConcurrency,
+        onError,
+        handlers: [
+          processInteractionHandler({
+            db,
+            clock,
+            transcriber: null,
+            media: {
+              blobs,
+              allow,
+              timeoutMs: 60_000,
+              maxAudioBytes: 500 * 1024 * 1024,
+              maxTranscriptBytes: 10 * 1024 * 1024,
+            },
+          }),
+          fileIngestionHandler({ db, clock, allow, blobs, onQueued: () => worker?.notify() }),
+        ],
+      })
+    : null;
+  const dispatcher = runsLoops
+    ? new WebhookDispatcher({
+        db,
+        clock,
+        allow,
+        signingSecretFor: signingSecretLookup(db, secrets.masterKey),
+        onError,
+      })
+    : null;
+
+  const services: ApiServices = {
+    db,
+    clock,
+    blobs,
+    allow,
+    masterKey: secrets.masterKey,
+    operatorTokenHash: hashToken(secrets.operatorToken),
+    rateLimiter: new RateLimiter(clock),
+    log,
+    publicUrl: config.publicUrl,
+    onQueued: () => {
+      worker?.notify();
+      dispatcher?.notify();
+    },
+    readiness: async () => {
+      try {
+        const result = await db.query<{ version: number }>(
+          "SELECT max(version) AS version FROM schema_migrations",
+        );
+        const current = result.rows[0]?.version ?? 0;
+        const expected = listMigrations().at(-1)?.version ?? 0;
+        const schemaOk = current === expected;
+        return {
+          ready: schemaOk,
+          checks: {
+            database: { ok: true, detail: db.dialect },
+            schema: { ok: schemaOk, detail: `version ${current} of ${expected}` },
+          },
+        };
+      } catch (error) {
+        return { ready: false, checks: { database: { ok: false, detail: describeError(error) } } };
+      }
+    },
+    metrics: () => metrics.render(db),
+    observeRequest: (method, route, status, seconds) =>
+      metrics.observeRequest(method, route, status, seconds),
+  };
+
+  const version = cqaVersion();
+  const app =
+    config.role === "worker"
+      ? createApp(
+          services,
+          systemRoutes(() => [], version),
+        )
+      : createApp(services, apiRoutes(version));
+
+  worker?.start();
+  dispatcher?.start();
+
+  let server: ServerType | null = null;
+  let url: string | null = null;
+  if (options.listen ?? true) {
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      s.once("error", (error: NodeJS.ErrnoException) =>
+        reject(
+          new AppError(
+            "CONFIG_INVALID",
+            error.code === "EADDRINUSE"
+              ? `Port ${config.port} is already in use: stop the other program or set CQA_PORT`
+              : `cqa could not listen on ${config.host}:${config.port}: ${error.message}`,
+            { cause: error },
+          ),
+        ),
+      );
+    }).catch(async (error) => {
+      await worker?.stop(0);
+      await dispatcher?.stop();
+      await db.close();
+      unlock();
+      throw error;
+    });
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+    url = `http://${host}:${port}`;
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (server) {
+        const s = server;
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        // Idle keep-alive connections close at once; busy ones get a moment to finish.
+        (s as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        const force = setTimeout(
+          () => (s as { closeAllConnections?: () => void }).closeAllConnections?.(),
+          2_000,
+        );
+        await closed;
+        clearTimeout(force);
+      }
+      await worker?.stop(config.shutdownGraceMs);
+      await dispatcher?.stop();
+      await db.close();
+      unlock();
+    })();
+    return stopping;
+  };
+  return { config, url, app, services, db, worker, dispatcher, secrets, log, stop };
+}

@@ -1,0 +1,264 @@
+import { type WebhookEnvelope, webhookBody } from "../core/webhookEvents.ts";
+import type { Queryable } from "./db.ts";
+
+export type OutboxChannel = "webhook";
+export type OutboxStatus = "pending" | "delivered" | "failed";
+
+/** A message that must leave cqa, written in the same transaction as the change it reports. */
+export interface OutboxMessage {
+  /** Also the webhook `deliveryId`: stable across re-deliveries. */
+  id: string;
+  accountId: string;
+  channel: OutboxChannel;
+  event: string;
+  /** One message per key: writing the same event twice (a re-run job) is a no-op. */
+  dedupeKey: string;
+  interactionId: string | null;
+  /** Where it goes: a URL for webhooks. */
+  target: string;
+  /** The exact body to send. */
+  payload: string;
+}
+
+export interface OutboxRecord extends OutboxMessage {
+  status: OutboxStatus;
+  attempts: number;
+  attemptsBeforeResend: number;
+  nextAttemptAt: Date;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+  updatedAt: Date;
+}
+
+interface OutboxRow {
+  id: string;
+  account_id: string;
+  channel: OutboxChannel;
+  event: string;
+  dedupe_key: string;
+  interaction_id: string | null;
+  target: string;
+  payload: string;
+  status: OutboxStatus;
+  attempts: number;
+  attempts_before_resend: number;
+  next_attempt_at: Date;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Date;
+  delivered_at: Date | null;
+  updated_at: Date;
+}
+
+const columns = `id, account_id, channel, event, dedupe_key, interaction_id, target, payload, status, attempts,
+  attempts_before_resend, next_attempt_at, last_status_code, last_error, created_at, delivered_at, updated_at`;
+
+function toRecord(row: OutboxRow): OutboxRecord {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    channel: row.channel,
+    event: row.event,
+    dedupeKey: row.dedupe_key,
+    interactionId: row.interaction_id,
+    target: row.target,
+    payload: row.payload,
+    status: row.status,
+    attempts: row.attempts,
+    attemptsBeforeResend: row.attempts_before_resend,
+    nextAttemptAt: row.next_attempt_at,
+    lastStatusCode: row.last_status_code,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    deliveredAt: row.delivered_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Adds messages; one whose dedupe key exists already is skipped. Returns how many were added. */
+export async function addToOutbox(q: Queryable, messages: OutboxMessage[], now: Date): Promise<number> {
+  if (messages.length === 0) return 0;
+  const rows = messages.map((m) => ({
+    id: m.id,
+    account_id: m.accountId,
+    channel: m.channel,
+    event: m.event,
+    dedupe_key: m.dedupeKey,
+    interaction_id: m.interactionId,
+    target: m.target,
+    payload: m.payload,
+  }));
+  const result = await q.query(
+    `INSERT INTO outbox (id, account_id, channel, event, dedupe_key, interaction_id, target, payload, status,
+       attempts, next_attempt_at, created_at, updated_at)
+     SELECT id, account_id, channel, event, dedupe_key, interaction_id, target, payload, 'pending', 0, $2, $2, $2
+     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, account_id uuid, channel text, event text, dedupe_key text,
+       interaction_id uuid, target text, payload text)
+     ON CONFLICT (dedupe_key) DO NOTHING`,
+    [JSON.stringify(rows), now],
+  );
+  return result.rowCount;
+}
+
+/** Leases due messages of a channel so that only one sender attempts each at a time. */
+export async function claimDueOutbox(
+  q: Queryable,
+  options: { channel: OutboxChannel; limit: number; now: Date; leaseMs: number },
+): Promise<OutboxRecord[]> {
+  const result = await q.query<OutboxRow>(
+    `UPDATE outbox SET locked_until = $4
+     WHERE id IN (
+       SELECT id FROM outbox
+       WHERE status = 'pending' AND channel = $1 AND next_attempt_at <= $2
+         AND (locked_until IS NULL OR locked_until < $2)
+       ORDER BY next_attempt_at, id
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED)
+     RETURNING ${columns}`,
+    [options.channel, options.now, options.limit, new Date(options.now.getTime() + options.leaseMs)],
+  );
+  return result.rows.map(toRecord);
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  attemptedAt: Date;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+/** Records one delivery attempt and the message's next state. */
+export async function recordOutboxAttempt(
+  q: Queryable,
+  id: string,
+  attempt: AttemptRecord,
+  next: { status: OutboxStatus; nextAttemptAt: Date },
+): Promise<void> {
+  await q.query(
+    `INSERT INTO outbox_attempts (outbox_id, attempt, attempted_at, status_code, error, duration_ms)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (outbox_id, attempt) DO NOTHING`,
+    [id, attempt.attempt, attempt.attemptedAt, attempt.statusCode, attempt.error, attempt.durationMs],
+  );
+  await q.query(
+    `UPDATE outbox SET status = $2, attempts = $3, next_attempt_at = $4, last_status_code = $5, last_error = $6,
+       delivered_at = CASE WHEN $2 = 'delivered' THEN $7::timestamptz ELSE delivered_at END, locked_until = NULL,
+       updated_at = $7
+     WHERE id = $1`,
+    [
+      id,
+      next.status,
+      attempt.attempt,
+      next.nextAttemptAt,
+      attempt.statusCode,
+      attempt.error,
+      attempt.attemptedAt,
+    ],
+  );
+}
+
+export async function getOutboxMessage(
+  q: Queryable,
+  accountId: string,
+  id: string,
+): Promise<OutboxRecord | null> {
+  const result = await q.query<OutboxRow>(`SELECT ${columns} FROM outbox WHERE account_id = $1 AND id = $2`, [
+    accountId,
+    id,
+  ]);
+  const row = result.rows[0];
+  return row ? toRecord(row) : null;
+}
+
+export async function listOutboxAttempts(q: Queryable, id: string): Promise<AttemptRecord[]> {
+  const result = await q.query<{
+    attempt: number;
+    attempted_at: Date;
+    status_code: number | null;
+    error: string | null;
+    duration_ms: number;
+  }>(
+    "SELECT attempt, attempted_at, status_code, error, duration_ms FROM outbox_attempts WHERE outbox_id = $1 ORDER BY attempt",
+    [id],
+  );
+  return result.rows.map((r) => ({
+    attempt: r.attempt,
+    attemptedAt: r.attempted_at,
+    statusCode: r.status_code,
+    error: r.error,
+    durationMs: r.duration_ms,
+  }));
+}
+
+export interface OutboxFilter {
+  status?: OutboxStatus;
+  event?: string;
+  interactionId?: string;
+  limit: number;
+  offset: number;
+}
+
+export async function listOutbox(
+  q: Queryable,
+  accountId: string,
+  filter: OutboxFilter,
+): Promise<{ rows: OutboxRecord[]; total: number }> {
+  const where = `account_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR event = $3)
+    AND ($4::uuid IS NULL OR interaction_id = $4)`;
+  const params = [accountId, filter.status ?? null, filter.event ?? null, filter.interactionId ?? null];
+  const [page, count] = await Promise.all([
+    q.query<OutboxRow>(
+      `SELECT ${columns} FROM outbox WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6`,
+      [...params, filter.limit, filter.offset],
+    ),
+    q.query<{ total: number }>(`SELECT count(*)::int AS total FROM outbox WHERE ${where}`, params),
+  ]);
+  return { rows: page.rows.map(toRecord), total: count.rows[0]?.total ?? 0 };
+}
+
+/** Queues a delivered or failed message to be sent again now (same deliveryId, same body). */
+export async function resendOutboxMessage(
+  q: Queryable,
+  accountId: string,
+  id: string,
+  now: Date,
+): Promise<boolean> {
+  const result = await q.query(
+    `UPDATE outbox SET status = 'pending', next_attempt_at = $3, locked_until = NULL, updated_at = $3,
+       attempts_before_resend = attempts
+     WHERE account_id = $1 AND id = $2`,
+    [accountId, id, now],
+  );
+  return result.rowCount > 0;
+}
+
+/** Pending and failed message counts, for metrics. */
+export async function outboxDepth(
+  q: Queryable,
+): Promise<{ channel: string; status: string; count: number }[]> {
+  const result = await q.query<{ channel: string; status: string; count: number }>(
+    "SELECT channel, status, count(*)::int AS count FROM outbox WHERE status <> 'delivered' GROUP BY channel, status",
+  );
+  return result.rows;
+}
+
+/** A webhook message for the outbox; its id is the stable `deliveryId` of every attempt. */
+export function webhookMessage(args: {
+  id: string;
+  dedupeKey: string;
+  url: string;
+  envelope: Omit<WebhookEnvelope, "deliveryId">;
+}): OutboxMessage {
+  return {
+    id: args.id,
+    accountId: args.envelope.accountId,
+    channel: "webhook",
+    event: args.envelope.event,
+    dedupeKey: args.dedupeKey,
+    interactionId: args.envelope.interactionId ?? null,
+    target: args.url,
+    payload: webhookBody({ ...args.envelope, deliveryId: args.id }),
+  };
+}

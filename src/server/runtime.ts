@@ -33,8 +33,10 @@ export interface StartOptions {
   log?: Logger;
   /** Open the HTTP port (default true); tests may call `app.request` instead. */
   listen?: boolean;
-  /** Run the background worker and webhook dispatcher loops (default: by role). */
+  /** Start the worker and dispatcher loops (default true); tests drive them by hand instead. */
   runLoops?: boolean;
+  /** An open, caller-owned database to use instead of opening one from the config (tests). */
+  database?: Database;
 }
 
 /** A running cqa: its parts, where it listens, and how to stop it. */
@@ -59,7 +61,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createJsonLogger(config.logLevel);
-  const embedded = config.databaseUrl === null;
+  const embedded = config.databaseUrl === null && options.database === undefined;
   if (embedded && config.role !== "all") {
     throw new AppError(
       "CONFIG_INVALID",
@@ -69,22 +71,25 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
   const unlock = embedded ? lockDataDir(config.dataDir) : () => {};
   let db: Database;
   try {
-    db = embedded
-      ? await openPglite(join(config.dataDir, "db"))
-      : await openPostgres({
-          connectionString: config.databaseUrl!,
-          ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
-        });
+    db = options.database
+      ? options.database
+      : embedded
+        ? await openPglite(join(config.dataDir, "db"))
+        : await openPostgres({
+            connectionString: config.databaseUrl!,
+            ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+          });
   } catch (error) {
     unlock();
     throw new AppError("CONFIG_INVALID", `cqa could not open its database: ${describeError(error)}`, {
       cause: error,
     });
   }
+  const closeDb = options.database ? async () => {} : () => db.close();
   try {
     await migrate(db);
   } catch (error) {
-    await db.close();
+    await closeDb();
     unlock();
     throw error;
   }
@@ -92,10 +97,10 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
   const blobs = createFsBlobStore(config.blobDir);
   const allow = parseFetchAllowList(config.fetchAllow);
   const metrics = new Metrics();
-  const runsLoops = options.runLoops ?? config.role !== "api";
+  const hasWorkers = config.role !== "api";
   const onError = (message: string, error: unknown) => log.error(message, { error: describeError(error) });
 
-  const worker = runsLoops
+  const worker = hasWorkers
     ? new JobWorker({
         db,
         clock,
@@ -118,7 +123,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
         ],
       })
     : null;
-  const dispatcher = runsLoops
+  const dispatcher = hasWorkers
     ? new WebhookDispatcher({
         db,
         clock,
@@ -175,8 +180,10 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
         )
       : createApp(services, apiRoutes(version));
 
-  worker?.start();
-  dispatcher?.start();
+  if (options.runLoops ?? true) {
+    worker?.start();
+    dispatcher?.start();
+  }
 
   let server: ServerType | null = null;
   let url: string | null = null;
@@ -197,7 +204,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
     }).catch(async (error) => {
       await worker?.stop(0);
       await dispatcher?.stop();
-      await db.close();
+      await closeDb();
       unlock();
       throw error;
     });
@@ -224,7 +231,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
       }
       await worker?.stop(config.shutdownGraceMs);
       await dispatcher?.stop();
-      await db.close();
+      await closeDb();
       unlock();
     })();
     return stopping;

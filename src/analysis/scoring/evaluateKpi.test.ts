@@ -78,7 +78,7 @@ test("a greeting never said is No, naming what was looked for", () => {
   assert.equal(result.answer, "No");
   assert.equal(
     result.justification,
-    'The agent said none of the 2 expected phrases ("thank you for calling" or "thanks for calling") within the first 2 turns, nor later or earlier in the conversation. The transcript has no timestamps, so the first 30 s were taken as the first 2 turns.',
+    'The agent said none of the 2 expected phrases ("thank you for calling" or "thanks for calling") within the first 2 turns, nor anywhere else in the conversation. The transcript has no timestamps, so the first 30 s were taken as the first 2 turns.',
   );
   assert.deepEqual(result.evidence, []);
 });

@@ -124,7 +124,7 @@ function judgeAny(
     phrases.length === 1
       ? `${subject} did not say "${phrases[0]}"`
       : `${subject} said none of the ${phrases.length} expected phrases (${listPhrases(phrases, "or")})`;
-  const anywhere = window === null ? "" : ", nor later or earlier in the conversation";
+  const anywhere = window === null ? "" : ", nor anywhere else in the conversation";
   return { answer: "No", sentence: `${what}${within(window)}${anywhere}.`, evidence: [] };
 }
 

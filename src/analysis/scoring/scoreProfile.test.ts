@@ -269,7 +269,7 @@ test("the latest review of a KPI applies and reviews of unknown KPIs are ignored
   assert.equal(scores.finalScore, 30);
 });
 
-test("a 20-KPI profile scores a 200-turn call in well under 50 ms", () => {
+test("a 200-turn call is parsed and scored against a 20-KPI profile in well under 50 ms", () => {
   const phraseSets = [
     ["thank you for calling", "good morning", "welcome to"],
     ["date of birth", "postcode", "security question", "last four digits"],
@@ -299,13 +299,11 @@ test("a 20-KPI profile scores a 200-turn call in well under 50 ms", () => {
     (_, i) =>
       `[${String(Math.floor(i / 6)).padStart(2, "0")}:${String((i * 10) % 60).padStart(2, "0")}] ${lines[i % lines.length]}`,
   ).join("\n");
-  const call = context(longCall);
-  assert.equal(call.transcript?.turns.length, 200);
-  const c0 = performance.now(); scoreProfile(big, call); console.log("COLD", performance.now() - c0); // warm up, as a long-running server would be
   const started = performance.now();
-  const results = scoreProfile(big, context(longCall));
+  const call = context(longCall);
+  const results = scoreProfile(big, call);
   const elapsed = performance.now() - started;
+  assert.equal(call.transcript?.turns.length, 200);
   assert.equal(results.length, 20);
-  console.log("ELAPSED", elapsed);
   assert.ok(elapsed < 50, `took ${elapsed.toFixed(1)} ms`);
 });

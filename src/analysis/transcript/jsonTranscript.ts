@@ -142,12 +142,14 @@ function roleOfChannel(value: unknown): SpeakerRole | null {
 interface ReadSegment {
   turn: TurnDraft;
   times: SegmentTimes;
-  byChannel: boolean;
+  /** The role channel 0 / 1 would give, used only when the labels name no role. */
+  channelRole: SpeakerRole | null;
 }
 
 function readSegment(segment: unknown): ReadSegment | null {
-  if (typeof segment === "string")
-    return { turn: { speaker: "unknown", speakerLabel: "", text: segment }, times: {}, byChannel: false };
+  if (typeof segment === "string") {
+    return { turn: { speaker: "unknown", speakerLabel: "", text: segment }, times: {}, channelRole: null };
+  }
   if (!isObject(segment)) return null;
   let text: string | null = null;
   for (const key of textKeys) {
@@ -158,13 +160,27 @@ function readSegment(segment: unknown): ReadSegment | null {
   const labels = labelKeys.map((key) => labelText(segment[key])).filter((l): l is string => l !== null);
   const labelRole = labels.map(roleOfLabel).find((role) => role !== "unknown");
   const channel = segment["channel"] ?? segment["channel_index"] ?? segment["channelIndex"];
-  const channelRole = labelRole === undefined ? roleOfChannel(channel) : null;
   const speakerLabel =
     labels[0] ?? (channel === undefined || channel === null ? "" : `channel ${String(channel)}`);
   return {
-    turn: { speaker: labelRole ?? channelRole ?? "unknown", speakerLabel, text: text.trim() },
+    turn: { speaker: labelRole ?? "unknown", speakerLabel, text: text.trim() },
     times: segmentTimes(segment),
-    byChannel: channelRole !== null,
+    channelRole: roleOfChannel(channel),
+  };
+}
+
+/**
+ * Gives channel roles to segments whose labels name none, when the segments use both channels. A
+ * mono recording has every segment on channel 0 and must be told apart by its speaker labels instead.
+ */
+function applyChannelRoles(segments: ReadSegment[]): { turns: TurnDraft[]; note: string | null } {
+  const usesBothChannels =
+    segments.some((s) => s.channelRole === "agent") && segments.some((s) => s.channelRole === "customer");
+  const labelsNameRoles = segments.some((s) => s.turn.speaker !== "unknown");
+  if (!usesBothChannels || labelsNameRoles) return { turns: segments.map((s) => s.turn), note: null };
+  return {
+    turns: segments.map((s) => ({ ...s.turn, speaker: s.channelRole ?? s.turn.speaker })),
+    note: "Channel 0 was taken as the agent and channel 1 as the customer (the usual stereo layout: agent on the left).",
   };
 }
 
@@ -190,18 +206,15 @@ export function parseJsonTranscript(value: unknown): TranscriptDraft {
     );
   }
   const notes: string[] = [];
-  if (segments.some((s) => s.byChannel)) {
-    notes.push(
-      "Channel 0 was taken as the agent and channel 1 as the customer (the usual stereo layout: agent on the left).",
-    );
-  }
+  const byChannel = applyChannelRoles(segments);
+  if (byChannel.note !== null) notes.push(byChannel.note);
   // Starts and ends are made relative together, in spoken order, so that clock times share one origin.
   const relative = toConversationSeconds(
     segments.flatMap((s) => [s.times.start, s.times.end ?? endFromDuration(s.times)]),
   );
   if (relative.note !== null) notes.push(relative.note);
-  let turns = segments.map((segment, i) => {
-    const turn: TurnDraft = { ...segment.turn };
+  let turns = byChannel.turns.map((drafted, i) => {
+    const turn: TurnDraft = { ...drafted };
     const start = relative.seconds[2 * i];
     const end = relative.seconds[2 * i + 1];
     if (start !== undefined) turn.start = start;

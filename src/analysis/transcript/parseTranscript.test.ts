@@ -322,3 +322,31 @@ test("a .txt file holding SRT is recognised from its content", () => {
     "srt",
   );
 });
+
+test("a mono recording's diarised speakers are told apart by label, not by its single channel", () => {
+  const transcript = parseTranscript(
+    JSON.stringify({
+      results: {
+        utterances: [
+          {
+            channel: 0,
+            speaker: 0,
+            start: 0.4,
+            end: 3.1,
+            transcript: "thanks for calling acme how can i help",
+          },
+          { channel: 0, speaker: 1, start: 3.5, end: 6.0, transcript: "hi my card was declined" },
+        ],
+      },
+    }),
+  );
+  assert.deepEqual(
+    transcript.turns.map((t) => [t.speaker, t.speakerLabel]),
+    [
+      ["agent", "0"],
+      ["customer", "1"],
+    ],
+  );
+  assert.doesNotMatch(transcript.notes.join(" "), /Channel 0/);
+  assert.match(transcript.notes.join(" "), /"0" spoke first and was taken as the agent/);
+});

@@ -183,7 +183,11 @@ const categoryInput = z.strictObject({
 
 const profileObjectInput = z.object({
   name: text(200).describe("The profile's name, 1–200 characters."),
-  description: text(2000).nullish(),
+  description: z
+    .string({ error: "{path} must be a string" })
+    .trim()
+    .max(2000, { error: "{path} must be at most 2000 characters" })
+    .nullish(),
   categories: z.array(categoryInput).min(1).max(50),
 });
 
@@ -269,8 +273,8 @@ function toDefinition(input: ProfileInput): ProfileDefinition {
     })),
   }));
   const definition: ProfileDefinition = { name: input.name, categories };
-  if (input.description !== undefined && input.description !== null)
-    definition.description = input.description;
+  // An empty description is how a client clears it.
+  if (input.description) definition.description = input.description;
   return definition;
 }
 

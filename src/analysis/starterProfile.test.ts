@@ -108,7 +108,7 @@ test("a hold without thanks or apology afterwards is a No with the hold as evide
   assert.equal(hold.answer, "No");
   assert.match(
     hold.justification,
-    /It applies because the agent said "one moment please" at 0:09 \(turn 3\)\.$/,
+    /It applies because the agent said "one moment please" at 0:09 \(turn 3\); only what was said from then on was checked\.$/,
   );
   assert.match(hold.suggestion ?? "", /thank the customer for holding/);
 });

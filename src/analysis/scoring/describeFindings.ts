@@ -4,7 +4,7 @@ import type { TranscriptTurn } from "../../core/transcript.ts";
 import type { FoundPhrase } from "./phraseSearch.ts";
 
 /** "0:04", "12:03", "1:02:03". */
-export function formatClock(seconds: number): string {
+function formatClock(seconds: number): string {
   const whole = Math.floor(seconds);
   const h = Math.floor(whole / 3600);
   const m = Math.floor((whole % 3600) / 60);
@@ -13,14 +13,14 @@ export function formatClock(seconds: number): string {
 }
 
 /** "at 0:04 (turn 1)" when the turn is timed, else "in turn 1" (turns are counted from 1 for people). */
-export function whereSaid(turn: TranscriptTurn): string {
+function whereSaid(turn: TranscriptTurn): string {
   return turn.start === undefined
     ? `in turn ${turn.index + 1}`
     : `at ${formatClock(turn.start)} (turn ${turn.index + 1})`;
 }
 
 /** Who said a turn, as the subject opening a sentence ("Agent") or inside one ("the agent"). */
-export function speakerName(turn: TranscriptTurn, opensSentence = true): string {
+function speakerName(turn: TranscriptTurn, opensSentence = true): string {
   switch (turn.speaker) {
     case "agent":
       return opensSentence ? "Agent" : "the agent";
@@ -35,7 +35,7 @@ export function speakerName(turn: TranscriptTurn, opensSentence = true): string 
 }
 
 /** The quote, and the configured phrase when the words differ from it. */
-export function quoteOf(found: FoundPhrase): string {
+function quoteOf(found: FoundPhrase): string {
   return found.match.similarity < 1
     ? `"${found.match.quote}" (close to "${found.phrase}")`
     : `"${found.match.quote}"`;

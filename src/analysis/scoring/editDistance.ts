@@ -56,7 +56,7 @@ export interface PatternMasks {
 }
 
 /** The longest pattern the bit-parallel search handles in one 32-bit word. */
-export const maxPatternLength = 32;
+const maxPatternLength = 32;
 
 /** Prepares the first {@link maxPatternLength} characters of `pattern` for searching. */
 export function patternMasks(pattern: string): PatternMasks {

@@ -233,7 +233,7 @@ test("a KPI triggered by a hold cites the hold and the thanks", () => {
   assert.equal(result.answer, "Yes");
   assert.equal(
     result.justification,
-    'Agent said "Thank you for holding" at 1:58 (turn 9). It applies because the agent said "put you on hold" at 0:43 (turn 8).',
+    'Agent said "Thank you for holding" at 1:58 (turn 9). It applies because the agent said "put you on hold" at 0:43 (turn 8); only what was said from then on was checked.',
   );
   assert.deepEqual(
     result.evidence.map((e) => e.phrase),
@@ -242,6 +242,23 @@ test("a KPI triggered by a hold cites the hold and the thanks", () => {
   const vtt = evaluateKpi(holdEtiquette(true), on(holdCallVtt));
   assert.equal(vtt.answer, "Yes");
   assert.match(vtt.justification, /"Sorry to keep you waiting" at 1:35/);
+});
+
+test("thanks said before the hold do not count for the hold", () => {
+  const call = [
+    "[00:00:01] Agent: Thanks for waiting, you're through to Contoso billing.",
+    "[00:00:06] Customer: Hi, I was double charged.",
+    "[00:00:10] Agent: Let me check, I'll put you on hold.",
+    "[00:01:40] Agent: Right, I've refunded the second payment.",
+  ].join("\n");
+  const kpiWithWaiting = holdEtiquette(true);
+  kpiWithWaiting.evaluator.phrases.push("thanks for waiting");
+  const result = evaluateKpi(kpiWithWaiting, on(call));
+  assert.equal(result.answer, "No");
+  assert.deepEqual(
+    result.evidence.map((e) => e.turnIndex),
+    [2],
+  );
 });
 
 test("a KPI whose trigger never happened is N/A with the reason", () => {

@@ -16,7 +16,8 @@ export interface EvaluationContext {
 /**
  * Answers one KPI for one conversation with a justification and evidence. N/A when there is no
  * transcript (nothing to judge), or when the KPI's `appliesWhen` does not hold and the KPI allows N/A;
- * a KPI that does not allow N/A is then evaluated anyway and the justification says so.
+ * a KPI that does not allow N/A is then evaluated anyway and the justification says so. When a trigger
+ * phrase made the KPI apply, only the conversation from the trigger on is checked.
  */
 export function evaluateKpi(kpi: Kpi, context: EvaluationContext): KpiEvaluation {
   const { transcript } = context;
@@ -35,7 +36,9 @@ export function evaluateKpi(kpi: Kpi, context: EvaluationContext): KpiEvaluation
     return { answer: "N/A", justification: `Not applicable: ${applicability.reason}.`, evidence: [] };
   }
 
-  const evaluation = runEvaluator(kpi, context, transcript);
+  // What a trigger calls for comes after it: thanks for holding count only once the hold began.
+  const fromTurnIndex = applicability.applies ? (applicability.trigger?.turn.index ?? 0) : 0;
+  const evaluation = runEvaluator(kpi, context, transcript, fromTurnIndex);
   if (!applicability.applies) {
     return {
       ...evaluation,
@@ -47,17 +50,22 @@ export function evaluateKpi(kpi: Kpi, context: EvaluationContext): KpiEvaluation
   // The moment that made the KPI apply (e.g. the hold) is evidence a reviewer will look for first.
   return {
     answer: evaluation.answer,
-    justification: `${evaluation.justification} It applies because ${saidSentence(trigger, false)}.`,
+    justification: `${evaluation.justification} It applies because ${saidSentence(trigger, false)}; only what was said from then on was checked.`,
     evidence: [toEvidence(trigger), ...evaluation.evidence],
   };
 }
 
-function runEvaluator(kpi: Kpi, context: EvaluationContext, transcript: Transcript): KpiEvaluation {
+function runEvaluator(
+  kpi: Kpi,
+  context: EvaluationContext,
+  transcript: Transcript,
+  fromTurnIndex: number,
+): KpiEvaluation {
   const evaluator = kpi.evaluator;
   switch (evaluator.type) {
     case "phrase_present":
-      return evaluatePhrasePresent(evaluator, transcript, context.durationSeconds);
+      return evaluatePhrasePresent(evaluator, transcript, context.durationSeconds, fromTurnIndex);
     case "phrase_absent":
-      return evaluatePhraseAbsent(evaluator, transcript);
+      return evaluatePhraseAbsent(evaluator, transcript, fromTurnIndex);
   }
 }

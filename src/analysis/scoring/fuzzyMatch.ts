@@ -42,7 +42,7 @@ export interface SearchablePhrase {
 }
 
 /** Phrases shorter than this (normalised), or of one word, are matched exactly. */
-export const minimumFuzzyLength = 8;
+const minimumFuzzyLength = 8;
 
 /** Short words may be misheard or dropped; these short ones may not, as they turn a meaning round. */
 const negations = new Set(["not", "no", "nor"]);
@@ -89,7 +89,10 @@ export function preparePhrase(phrase: string): SearchablePhrase {
   };
 }
 
-/** Finds `phrase` in `text` allowing small differences; null when nothing is at least `minSimilarity` alike. */
+/**
+ * Finds `phrase` in `text` allowing small differences (1 = the same words); null when nothing is at
+ * least `minSimilarity` alike. Phrases of one word or under 8 letters must match exactly.
+ */
 export function findPhrase(text: string, phrase: string, minSimilarity: number): PhraseMatch | null {
   return matchPhrase(makeSearchable(text), preparePhrase(phrase), minSimilarity);
 }
@@ -98,11 +101,12 @@ export function findPhrase(text: string, phrase: string, minSimilarity: number):
  * The best match of a prepared phrase in a prepared text: token windows of the phrase's word count
  * ±1 are compared with the phrase by normalised Levenshtein similarity on the joined words.
  *
- * Two guards keep near-misses out, since whole-string similarity alone rates "thank you for holding"
- * 86% alike to "thank you for calling": every content word of the phrase (4+ letters, or a negation)
- * must be in the window, spelled at most half again as loosely as `minSimilarity` allows for the
- * whole phrase, and the window must not add a negation; and a window one word shorter than the phrase is tried only for phrases of 3+ words
- * (else "understand" would stand for "I understand" in "I don't understand").
+ * Whole-string similarity alone rates "thank you for holding" 86% alike to "thank you for calling",
+ * so three guards keep such near-misses out: every content word of the phrase (4+ letters, or a
+ * negation) must be in the window, spelled at most half again as loosely as `minSimilarity` allows
+ * for the whole phrase; the window must not add a negation ("I can not help"); and a window one word
+ * shorter than the phrase is tried only for phrases of 3+ words (else "understand" would stand for
+ * "I understand" in "I don't understand").
  */
 export function matchPhrase(
   target: SearchableText,

@@ -69,7 +69,7 @@ const suffixForms: [suffix: string, replacement: string][] = [
 ];
 
 /** Lower-cases, strips accents and expands contractions of one word ("We'll" → "we will"). */
-export function expandWord(raw: string): string {
+function expandWord(raw: string): string {
   const word = raw.normalize("NFKD").replace(combiningMarks, "").toLowerCase().replaceAll("’", "'");
   const irregular = irregularForms[word];
   if (irregular !== undefined) return irregular;

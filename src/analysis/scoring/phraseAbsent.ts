@@ -9,11 +9,20 @@ type PhraseAbsentConfig = Extract<EvaluatorConfig, { type: "phrase_absent" }>;
 const listedInJustification = 3;
 const maxEvidence = 20;
 
-/** Yes when none of the phrases is said by the speaker; No, with every occurrence as evidence, otherwise. */
-export function evaluatePhraseAbsent(config: PhraseAbsentConfig, transcript: Transcript): KpiEvaluation {
+/**
+ * Yes when none of the phrases is said by the speaker (from `fromTurnIndex` on); No, with every
+ * occurrence as evidence, otherwise.
+ */
+export function evaluatePhraseAbsent(
+  config: PhraseAbsentConfig,
+  transcript: Transcript,
+  fromTurnIndex = 0,
+): KpiEvaluation {
   const speaker = config.speaker ?? "agent";
   const minSimilarity = config.minSimilarity ?? 0.8;
-  const { turns, speakersUnknown } = turnsSpokenBy(transcript, speaker);
+  const spoken = turnsSpokenBy(transcript, speaker);
+  const turns = spoken.turns.filter((t) => t.index >= fromTurnIndex);
+  const speakersUnknown = spoken.speakersUnknown;
   const occurrences = distinctFindings(
     config.phrases.flatMap((phrase) => allOccurrences(turns, preparePhrase(phrase), minSimilarity)),
   );

@@ -1,4 +1,4 @@
-import type { EvaluatorConfig, KpiEvaluation } from "../../core/qualityProfile.ts";
+import type { EvaluatorConfig, KpiEvaluation, PhraseWindow } from "../../core/qualityProfile.ts";
 import type { Transcript } from "../../core/transcript.ts";
 import {
   capitalise,
@@ -30,7 +30,8 @@ interface PhraseFinding {
   outside: FoundPhrase | null;
 }
 
-function hasBounds(window: PhraseWindowLike | undefined): window is PhraseWindowLike {
+/** An empty window `{}` sets no bound, so the whole conversation counts. */
+function hasBounds(window: PhraseWindow | undefined): window is PhraseWindow {
   return (
     window !== undefined &&
     [window.firstSeconds, window.lastSeconds, window.firstTurns, window.lastTurns].some(
@@ -39,22 +40,24 @@ function hasBounds(window: PhraseWindowLike | undefined): window is PhraseWindow
   );
 }
 
-type PhraseWindowLike = NonNullable<PhrasePresentConfig["window"]>;
-
 /**
  * Yes when the phrase (any of them, or all with `match: "all"`) is said by the speaker, inside the
  * window when one is set; Partially when only some of "all" were said, or when said only outside the
- * window (unless `partialOutsideWindow` is false); No otherwise.
+ * window (unless `partialOutsideWindow` is false); No otherwise. Turns before `fromTurnIndex` (what
+ * came before a KPI's trigger) are not searched.
  */
 export function evaluatePhrasePresent(
   config: PhrasePresentConfig,
   transcript: Transcript,
   durationSeconds: number | null,
+  fromTurnIndex = 0,
 ): KpiEvaluation {
   const speaker = config.speaker ?? "agent";
   const minSimilarity = config.minSimilarity ?? 0.8;
   const partialOutside = config.partialOutsideWindow ?? true;
-  const { turns, speakersUnknown } = turnsSpokenBy(transcript, speaker);
+  const spoken = turnsSpokenBy(transcript, speaker);
+  const turns = spoken.turns.filter((t) => t.index >= fromTurnIndex);
+  const speakersUnknown = spoken.speakersUnknown;
   const window = hasBounds(config.window)
     ? resolveTurnWindow(config.window, transcript, durationSeconds)
     : null;

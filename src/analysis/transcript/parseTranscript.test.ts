@@ -350,3 +350,11 @@ test("a mono recording's diarised speakers are told apart by label, not by its s
   assert.doesNotMatch(transcript.notes.join(" "), /Channel 0/);
   assert.match(transcript.notes.join(" "), /"0" spoke first and was taken as the agent/);
 });
+
+test("a continuation line ending in a time is not mistaken for a speaker heading", () => {
+  const text = "Agent: The engineer can come on Friday.\nsee you at 10:30\nCustomer: Perfect, thanks.";
+  assert.deepEqual(speakers(text), [
+    "agent:The engineer can come on Friday.\nsee you at 10:30",
+    "customer:Perfect, thanks.",
+  ]);
+});

@@ -12,9 +12,14 @@ import type { TranscriptDraft, TurnDraft } from "./transcriptDraft.ts";
 /** One line of a plain transcript, split into its optional time, optional label and text. */
 interface PlainLine {
   raw: string;
+  /** A time before the label: "[00:01:02] Agent: …". */
   time: string | null;
   label: string | null;
+  /** A time that comes with the label ("Agent (00:12): …", "Speaker 1  0:05"); it counts only if the label does. */
+  labelTime: string | null;
   text: string;
+  /** The line after its time, label included: the text when the label turns out not to be a speaker. */
+  afterTime: string;
 }
 
 // "[00:01:02] Agent: …", "(00:12) Customer: …", "10:30:01 - Agent: …"
@@ -42,13 +47,18 @@ function splitLine(raw: string): PlainLine {
   }
   const labelled = leadingLabel.exec(rest);
   if (labelled !== null) {
-    return { raw, time: time ?? labelled[2] ?? null, label: labelled[1]!.trim(), text: labelled[3]!.trim() };
+    const label = labelled[1]!.trim();
+    return { raw, time, label, labelTime: labelled[2] ?? null, text: labelled[3]!.trim(), afterTime: rest };
   }
   const heading = time === null && rest.length <= 60 ? headingLabel.exec(rest) : null;
-  if (heading !== null) return { raw, time: heading[2]!, label: heading[1]!.trim(), text: "" };
+  if (heading !== null) {
+    return { raw, time, label: heading[1]!.trim(), labelTime: heading[2]!, text: "", afterTime: rest };
+  }
   // "3:00 works for me" is a sentence; only a bracketed time or a time alone marks a new turn.
-  if (bareTime && rest !== "") return { raw, time: null, label: null, text: raw.trim() };
-  return { raw, time, label: null, text: rest };
+  if (bareTime && rest !== "") {
+    return { raw, time: null, label: null, labelTime: null, text: raw.trim(), afterTime: raw.trim() };
+  }
+  return { raw, time, label: null, labelTime: null, text: rest, afterTime: rest };
 }
 
 // "Agent: Hello. Customer: Hi." in one line, as CRM exports often store a chat.
@@ -98,13 +108,13 @@ export function parsePlainTranscript(input: string): TranscriptDraft {
   for (const line of lines) {
     const current = turns.at(-1);
     if (isLabel(line)) {
-      startTurn(line.label!, line.text, line.time ?? pendingTime);
+      startTurn(line.label!, line.text, line.time ?? line.labelTime ?? pendingTime);
       pendingTime = null;
-    } else if (line.time !== null && line.text === "") {
+    } else if (line.time !== null && line.afterTime === "") {
       // A time on a line of its own belongs to the turn that follows.
       pendingTime = line.time;
     } else if (line.time !== null || pendingTime !== null) {
-      startTurn("", line.text, line.time ?? pendingTime);
+      startTurn("", line.afterTime, line.time ?? pendingTime);
       pendingTime = null;
     } else if (current !== undefined) {
       current.text = current.text === "" ? line.raw.trim() : `${current.text}\n${line.raw.trim()}`;

@@ -52,13 +52,13 @@ export function isNumberedSpeaker(label: string): boolean {
   return speakerPattern.test(label.trim());
 }
 
-/** A label-like start of a line: 1–40 characters, at most 4 words, starting with a letter. */
-const labelSource = String.raw`[\p{L}][\p{L}\p{N} _.'#&()/-]{0,39}?`;
+/** A label-like start of a line (1–40 characters from a letter), for embedding in format patterns. */
+export const speakerLabelSource = String.raw`[\p{L}][\p{L}\p{N} _.'#&()/-]{0,39}?`;
 
-/** The source of a speaker label, for embedding in format-specific patterns. */
-export const speakerLabelSource = labelSource;
-
-/** Whether a candidate names a speaker rather than starting a sentence ("Note: …", "Reason: …"). */
+/**
+ * Whether a candidate names a speaker rather than starting a sentence ("Note: …", "Reason: …"): at
+ * most 4 words, and a role word, a numbered speaker, or a name used on at least two lines.
+ */
 export function isSpeakerLabel(label: string, occurrences: number): boolean {
   if (label.trim().split(/\s+/).length > 4) return false;
   return roleOfLabel(label) !== "unknown" || isNumberedSpeaker(label) || occurrences >= 2;

@@ -23,6 +23,7 @@ Configuration comes from environment variables (or a JSON file named by CQA_CONF
   CQA_FETCH_ALLOW            private hosts/CIDRs outbound fetches may reach, e.g. 127.0.0.1/8
   CQA_ROLE                   all | api | worker (api/worker need DATABASE_URL)
   CQA_WORKER_CONCURRENCY (4) CQA_PUBLIC_URL  CQA_LOG_LEVEL (info)  CQA_SHUTDOWN_GRACE_MS (10000)
+  CQA_JOB_LEASE_MS (60000)   how soon another worker takes over the jobs of one that died
 
 Docs: README.md, docs/architecture.md, /api/v1/openapi.json on a running server.
 `;

@@ -29,6 +29,11 @@ export interface CqaConfig {
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** How long a shutdown waits for in-flight work before returning it to the queue. */
   shutdownGraceMs: number;
+  /**
+   * How long a job claim lasts unless renewed (running jobs renew it every third of this): after a
+   * worker dies, its jobs wait this long before another worker takes them.
+   */
+  jobLeaseMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -70,6 +75,7 @@ export function loadConfig(env: Env = process.env): CqaConfig {
       problems,
     ),
     shutdownGraceMs: integer(merged, "CQA_SHUTDOWN_GRACE_MS", 10_000, 0, 600_000, problems),
+    jobLeaseMs: integer(merged, "CQA_JOB_LEASE_MS", 60_000, 3_000, 3_600_000, problems),
   };
   if (problems.length > 0) {
     throw new AppError(

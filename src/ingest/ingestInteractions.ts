@@ -151,7 +151,7 @@ export async function ingestInteractions(
           index: candidate.index,
           status: "rejected",
           code: "CONVERSATION_CAP_EXCEEDED",
-          reason: capExceededMessage(cap, used),
+          reason: capExceededMessage(cap, used + admitted.length),
           externalInteractionId: candidate.item.external_interaction_id,
         };
       }

@@ -17,7 +17,9 @@ import { processInteractionHandler } from "../pipeline/processInteraction.ts";
 import { hashToken } from "../security/tokens.ts";
 import { createFsBlobStore } from "../storage/blob/fsBlobStore.ts";
 import type { Database } from "../storage/db.ts";
+import { requeueOrphanedJobs } from "../storage/jobQueue.ts";
 import { listMigrations, migrate } from "../storage/migrate.ts";
+import { releaseOutboxLeases } from "../storage/outbox.ts";
 import { openPglite } from "../storage/pglite.ts";
 import { openPostgres } from "../storage/postgres.ts";
 import { signingSecretLookup } from "../tenancy/apiKeys.ts";
@@ -37,6 +39,8 @@ export interface StartOptions {
   runLoops?: boolean;
   /** An open, caller-owned database to use instead of opening one from the config (tests). */
   database?: Database;
+  /** How long a webhook receiver gets to answer (default 10 s, as published); tests shorten it. */
+  webhookTimeoutMs?: number;
 }
 
 /** A running cqa: its parts, where it listens, and how to stop it. */
@@ -88,6 +92,14 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
   const closeDb = options.database ? async () => {} : () => db.close();
   try {
     await migrate(db);
+    if (embedded) {
+      // The data-dir lock proves no other process uses this database, so anything still leased was
+      // leased by one that died (kill -9, power cut): hand it out now instead of when the lease ends.
+      const jobs = await requeueOrphanedJobs(db, clock.now());
+      const webhooks = await releaseOutboxLeases(db);
+      if (jobs + webhooks > 0)
+        log.info("resuming work a previous cqa process left unfinished", { jobs, webhooks });
+    }
   } catch (error) {
     await closeDb();
     unlock();
@@ -105,6 +117,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
         db,
         clock,
         concurrency: config.workerConcurrency,
+        leaseMs: config.jobLeaseMs,
         onError,
         handlers: [
           processInteractionHandler({
@@ -130,6 +143,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
         allow,
         signingSecretFor: signingSecretLookup(db, secrets.masterKey),
         onError,
+        ...(options.webhookTimeoutMs ? { timeoutMs: options.webhookTimeoutMs } : {}),
       })
     : null;
 

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CqaConfig } from "../config/config.ts";
 import { generateToken } from "../security/tokens.ts";
@@ -32,9 +32,15 @@ export function loadOrCreateSecrets(config: CqaConfig): ServerSecrets {
 }
 
 function readOrCreate(path: string, create: () => string): { value: string; generated: boolean } {
-  if (existsSync(path)) return { value: readFileSync(path, "utf8").trim(), generated: false };
+  if (existsSync(path)) {
+    const value = readFileSync(path, "utf8").trim();
+    if (value !== "") return { value, generated: false };
+  }
+  // Written to a temporary file and renamed into place, so a crash never leaves an empty secret.
   const value = create();
-  writeFileSync(path, `${value}\n`, { mode: 0o600, flag: "wx" });
-  chmodSync(path, 0o600);
+  const temp = `${path}.${process.pid}.partial`;
+  writeFileSync(temp, `${value}\n`, { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  renameSync(temp, path);
   return { value, generated: true };
 }

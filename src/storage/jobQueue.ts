@@ -149,6 +149,20 @@ export async function releaseJobs(q: Queryable, workerId: string, now: Date): Pr
   return result.rowCount;
 }
 
+/**
+ * Makes every leased job due again at once, the interrupted attempt still counted. Only for when no
+ * other worker can be running: the embedded database's start, whose data-dir lock proves that the
+ * process that held the leases is gone.
+ */
+export async function requeueOrphanedJobs(q: Queryable, now: Date): Promise<number> {
+  const result = await q.query(
+    `UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, updated_at = $1
+     WHERE status = 'running'`,
+    [now],
+  );
+  return result.rowCount;
+}
+
 /** Queue depth by kind and status, for metrics and health. */
 export async function queueDepth(q: Queryable): Promise<{ kind: string; status: string; count: number }[]> {
   const result = await q.query<{ kind: string; status: string; count: number }>(

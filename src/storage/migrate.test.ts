@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
+import type { Database } from "./db.ts";
 import { listMigrations, migrate } from "./migrate.ts";
+import { openPostgres } from "./postgres.ts";
 import { testDatabases } from "./testing.ts";
 
 for (const backend of testDatabases()) {
@@ -27,6 +30,33 @@ for (const backend of testDatabases()) {
         await assert.rejects(migrate(db), /newer cqa/);
       } finally {
         await db.close();
+      }
+    });
+  });
+}
+
+const postgresUrl = process.env["CQA_TEST_DATABASE_URL"];
+if (postgresUrl !== undefined) {
+  const url: string = postgresUrl;
+  describe("migrations on postgres, several cqa processes starting at once", () => {
+    test("all come up on a fresh schema and each migration is applied once", async () => {
+      for (let round = 0; round < 3; round++) {
+        const schema = `cqa_test_${randomBytes(6).toString("hex")}`;
+        // Each process opens its own pool, as separate cqa processes would.
+        const dbs: Database[] = await Promise.all(
+          [1, 2, 3, 4].map(() => openPostgres({ connectionString: url, schema, maxConnections: 2 })),
+        );
+        try {
+          const results = await Promise.all(dbs.map((db) => migrate(db)));
+          assert.deepEqual(
+            results.flatMap((r) => r.applied).sort(),
+            listMigrations().map((m) => m.version),
+            "every migration applied exactly once across the processes",
+          );
+        } finally {
+          await dbs[0]!.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
+          await Promise.all(dbs.map((db) => db.close()));
+        }
       }
     });
   });

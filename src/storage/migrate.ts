@@ -31,10 +31,14 @@ const migrationLockKey = 7_237_001;
  * cqa processes on one PostgreSQL) serialise on an advisory lock, so each migration runs once.
  */
 export async function migrate(db: Database): Promise<{ applied: number[] }> {
-  await db.query(
-    `CREATE TABLE IF NOT EXISTS schema_migrations (
-       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-  );
+  // Under the lock too: concurrent CREATE TABLE IF NOT EXISTS can fail with a unique violation.
+  await db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1)", [migrationLockKey]);
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+  });
   const applied: number[] = [];
   const migrations = listMigrations();
   for (const migration of migrations) {

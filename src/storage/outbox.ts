@@ -102,7 +102,11 @@ export async function addToOutbox(q: Queryable, messages: OutboxMessage[], now: 
   return result.rowCount;
 }
 
-/** Leases due messages of a channel so that only one sender attempts each at a time. */
+/**
+ * Leases due messages of a channel so that only one sender attempts each at a time. The messages of
+ * one interaction leave in the order they were written (ids are time-ordered): one waits while an
+ * earlier one is still pending, so a receiver never sees COMPLETED before IN_PROGRESS.
+ */
 export async function claimDueOutbox(
   q: Queryable,
   options: { channel: OutboxChannel; limit: number; now: Date; leaseMs: number },
@@ -110,9 +114,13 @@ export async function claimDueOutbox(
   const result = await q.query<OutboxRow>(
     `UPDATE outbox SET locked_until = $4
      WHERE id IN (
-       SELECT id FROM outbox
+       SELECT id FROM outbox o
        WHERE status = 'pending' AND channel = $1 AND next_attempt_at <= $2
          AND (locked_until IS NULL OR locked_until < $2)
+         AND NOT EXISTS (
+           SELECT 1 FROM outbox earlier
+           WHERE earlier.interaction_id = o.interaction_id AND earlier.channel = o.channel
+             AND earlier.status = 'pending' AND earlier.id < o.id)
        ORDER BY next_attempt_at, id
        LIMIT $3
        FOR UPDATE SKIP LOCKED)
@@ -196,6 +204,11 @@ export interface OutboxFilter {
   status?: OutboxStatus;
   event?: string;
   interactionId?: string;
+  /**
+   * A caller's row scope (metadata key → allowed values): when given, only messages about an
+   * interaction within it are listed.
+   */
+  scope?: Record<string, string[]>;
   limit: number;
   offset: number;
 }
@@ -205,12 +218,26 @@ export async function listOutbox(
   accountId: string,
   filter: OutboxFilter,
 ): Promise<{ rows: OutboxRecord[]; total: number }> {
-  const where = `account_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR event = $3)
+  let where = `account_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR event = $3)
     AND ($4::uuid IS NULL OR interaction_id = $4)`;
-  const params = [accountId, filter.status ?? null, filter.event ?? null, filter.interactionId ?? null];
+  const params: unknown[] = [
+    accountId,
+    filter.status ?? null,
+    filter.event ?? null,
+    filter.interactionId ?? null,
+  ];
+  const scope = Object.entries(filter.scope ?? {});
+  if (scope.length > 0) {
+    const conditions = scope.map(([key, allowed]) => {
+      params.push(key, allowed);
+      return `(i.metadata->>$${params.length - 1}) = ANY($${params.length}::text[])`;
+    });
+    where += ` AND interaction_id IN (SELECT i.id FROM interactions i WHERE i.account_id = $1 AND ${conditions.join(" AND ")})`;
+  }
   const [page, count] = await Promise.all([
     q.query<OutboxRow>(
-      `SELECT ${columns} FROM outbox WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6`,
+      `SELECT ${columns} FROM outbox WHERE ${where} ORDER BY created_at DESC, id DESC
+       LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, filter.limit, filter.offset],
     ),
     q.query<{ total: number }>(`SELECT count(*)::int AS total FROM outbox WHERE ${where}`, params),
@@ -232,6 +259,17 @@ export async function resendOutboxMessage(
     [accountId, id, now],
   );
   return result.rowCount > 0;
+}
+
+/**
+ * Frees every outbox lease so pending messages go out now. Only for when no other sender can be
+ * running: the embedded database's start, after a process that held leases died.
+ */
+export async function releaseOutboxLeases(q: Queryable): Promise<number> {
+  const result = await q.query(
+    "UPDATE outbox SET locked_until = NULL WHERE status = 'pending' AND locked_until IS NOT NULL",
+  );
+  return result.rowCount;
 }
 
 /** Pending and failed message counts, for metrics. */

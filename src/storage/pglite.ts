@@ -13,6 +13,15 @@ export async function openPglite(dataDir?: string): Promise<Database> {
   return new PgliteDatabase(pg);
 }
 
+/**
+ * PGlite runs SQL synchronously in WebAssembly and resolves through promises only, so a chain of
+ * queries (the job worker's) never returns to the event loop: HTTP requests, timers and signals
+ * starve until the job queue is empty. Yielding before each statement keeps the process responsive.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 class PgliteQueryable implements Queryable {
   protected readonly target: Pick<PGlite, "query" | "exec">;
   constructor(target: Pick<PGlite, "query" | "exec">) {
@@ -20,6 +29,7 @@ class PgliteQueryable implements Queryable {
   }
 
   async exec(sql: string): Promise<void> {
+    await yieldToEventLoop();
     try {
       await this.target.exec(sql);
     } catch (error) {
@@ -28,6 +38,7 @@ class PgliteQueryable implements Queryable {
   }
 
   async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    await yieldToEventLoop();
     try {
       const result = await this.target.query<Row>(sql, params as unknown[]);
       return {

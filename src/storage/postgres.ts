@@ -28,7 +28,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     const bootstrap = new pg.Client({ connectionString });
     await bootstrap.connect();
     try {
-      await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+      await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`).catch((error: unknown) => {
+        // Processes starting together race on IF NOT EXISTS; the loser's unique violation means it exists.
+        if ((error as { code?: unknown }).code !== "23505") throw error;
+      });
     } finally {
       await bootstrap.end();
     }

@@ -1,6 +1,7 @@
 import type { RoutingDecision } from "../../core/assignment.ts";
 import type { Transcript } from "../../core/transcript.ts";
 import type { Queryable } from "../db.ts";
+import type { RowScope } from "./analyses.ts";
 
 export type InteractionStatus = "queued" | "processing" | "completed" | "failed";
 
@@ -239,23 +240,35 @@ export async function lockInteraction(q: Queryable, id: string): Promise<Interac
   return row ? toInteractionRecord(row) : null;
 }
 
+/** SQL conditions keeping only rows within `scope`, with their parameters numbered from `first`. */
+function scopeConditions(scope: RowScope, first: number): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const conditions = Object.entries(scope).map(([key, allowed]) => {
+    params.push(key, allowed);
+    return ` AND (metadata->>$${first + params.length - 2}) = ANY($${first + params.length - 1}::text[])`;
+  });
+  return { sql: conditions.join(""), params };
+}
+
+/** A page of a batch's interactions; with a scope, only those within it (and counted so). */
 export async function listInteractionsOfBatch(
   q: Queryable,
   accountId: string,
   batchId: string,
   limit: number,
   offset: number,
+  scope: RowScope = {},
 ): Promise<{ rows: InteractionRecord[]; total: number }> {
+  const scoped = scopeConditions(scope, 3);
+  const where = `account_id = $1 AND batch_id = $2${scoped.sql}`;
+  const params = [accountId, batchId, ...scoped.params];
   const [page, count] = await Promise.all([
     q.query<InteractionRow>(
-      `SELECT ${summaryColumns} FROM interactions WHERE account_id = $1 AND batch_id = $2
-       ORDER BY created_at, id LIMIT $3 OFFSET $4`,
-      [accountId, batchId, limit, offset],
+      `SELECT ${summaryColumns} FROM interactions WHERE ${where}
+       ORDER BY created_at, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, limit, offset],
     ),
-    q.query<{ total: number }>(
-      "SELECT count(*)::int AS total FROM interactions WHERE account_id = $1 AND batch_id = $2",
-      [accountId, batchId],
-    ),
+    q.query<{ total: number }>(`SELECT count(*)::int AS total FROM interactions WHERE ${where}`, params),
   ]);
   return { rows: page.rows.map(toInteractionRecord), total: count.rows[0]?.total ?? 0 };
 }
@@ -324,10 +337,13 @@ export async function listRecentInteractions(
   q: Queryable,
   accountId: string,
   limit: number,
+  scope: RowScope = {},
 ): Promise<InteractionRecord[]> {
+  const scoped = scopeConditions(scope, 3);
   const result = await q.query<InteractionRow>(
-    `SELECT ${summaryColumns} FROM interactions WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-    [accountId, limit],
+    `SELECT ${summaryColumns} FROM interactions WHERE account_id = $1${scoped.sql}
+     ORDER BY created_at DESC, id DESC LIMIT $2`,
+    [accountId, limit, ...scoped.params],
   );
   return result.rows.map(toInteractionRecord);
 }

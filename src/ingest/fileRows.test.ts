@@ -508,15 +508,14 @@ test("the file is read as a stream: the first row arrives before the source is c
   assert.ok(chunksPulled < 10, `${chunksPulled} chunks pulled for one row`);
 });
 
-test("20,000 generated rows are read correctly and quickly", async () => {
+// Speed is measured by the benchmark, never asserted here: a loaded CI machine must not fail a test.
+test("20,000 generated rows are read correctly", async () => {
   const lines = ["external_interaction_id,channel_type,audio_url,duration_seconds,language,agent,campaign"];
   for (let i = 0; i < 20_000; i++) {
     lines.push(`call-${i},VOICE,https://s3.example.com/rec-${i}.wav,${i % 600},en,agent-${i % 50},retention`);
   }
   const csv = `${lines.join("\n")}\n`;
-  const started = performance.now();
   const outcomes = await read(csv);
-  const seconds = (performance.now() - started) / 1000;
   assert.equal(outcomes.length, 20_000);
   assert.ok(outcomes.every((o, i) => o.kind === "row" && o.row === i + 1 && o.line === i + 2));
   assert.deepEqual(outcomes[19_999]?.kind === "row" && outcomes[19_999].item, {
@@ -527,6 +526,4 @@ test("20,000 generated rows are read correctly and quickly", async () => {
     language: "en",
     metadata: { agent: "agent-49", campaign: "retention" },
   });
-  // The target is ≥ 100k rows/s; the bound here leaves room for slow CI machines.
-  assert.ok(20_000 / seconds > 25_000, `${Math.round(20_000 / seconds)} rows/s`);
 });

@@ -222,7 +222,6 @@ test("a 303 turns a POST into a GET without body and credentials stay with the f
 
 test("a server that never answers fails the fetch after timeoutMs, as retryable", async () => {
   const silent = await startServer(() => {});
-  const started = performance.now();
   await assert.rejects(
     safeFetch(`${silent.origin}/slow`, { allow: loopbackAllowed, timeoutMs: 300 }),
     fetchError("FETCH_FAILED", (error) => {
@@ -231,8 +230,6 @@ test("a server that never answers fails the fetch after timeoutMs, as retryable"
       assert.equal(fetchFailureKind(error), "timeout");
     }),
   );
-  const elapsed = performance.now() - started;
-  assert.ok(elapsed >= 290 && elapsed < 2000, `took ${elapsed} ms`);
 });
 
 test("the timeout covers the body too: a download that stalls midway fails", async () => {
@@ -258,7 +255,7 @@ test("a body announced larger than maxBytes fails before it is read", async () =
     response.writeHead(200, { "content-length": "5000000" });
     response.write("x"); // and then nothing: the fetch must not wait for the rest
   });
-  const started = performance.now();
+  // The kind is "too_large", not "timeout": the fetch failed on the announced size, without waiting.
   await assert.rejects(
     safeFetch(`${huge.origin}/big.csv`, { allow: loopbackAllowed, maxBytes: 1000 }),
     fetchError("FETCH_FAILED", (error) => {
@@ -270,7 +267,6 @@ test("a body announced larger than maxBytes fails before it is read", async () =
       assert.equal(fetchFailureKind(error), "too_large");
     }),
   );
-  assert.ok(performance.now() - started < 1000);
 });
 
 test("a HEAD answer may announce a large body, since none is sent", async () => {

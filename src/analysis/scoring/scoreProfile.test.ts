@@ -269,7 +269,7 @@ test("the latest review of a KPI applies and reviews of unknown KPIs are ignored
   assert.equal(scores.finalScore, 30);
 });
 
-test("a 200-turn call is parsed and scored against a 20-KPI profile in well under 50 ms", () => {
+test("a 200-turn call is parsed and scored against a 20-KPI profile (speed: see the benchmark)", () => {
   const phraseSets = [
     ["thank you for calling", "good morning", "welcome to"],
     ["date of birth", "postcode", "security question", "last four digits"],
@@ -299,11 +299,8 @@ test("a 200-turn call is parsed and scored against a 20-KPI profile in well unde
     (_, i) =>
       `[${String(Math.floor(i / 6)).padStart(2, "0")}:${String((i * 10) % 60).padStart(2, "0")}] ${lines[i % lines.length]}`,
   ).join("\n");
-  const started = performance.now();
   const call = context(longCall);
   const results = scoreProfile(big, call);
-  const elapsed = performance.now() - started;
   assert.equal(call.transcript?.turns.length, 200);
   assert.equal(results.length, 20);
-  assert.ok(elapsed < 50, `took ${elapsed.toFixed(1)} ms`);
 });

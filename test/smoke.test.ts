@@ -19,14 +19,22 @@ test("a new account analyses its first conversation without configuration", asyn
     });
     assert.equal(created.status, 201, created.text);
     await cqa.drain();
-    const detail = await cqa.request("GET", `/api/v1/accounts/${account.accountId}/ingress/interactions/chat-2026-09-03-001`, {
-      apiKey: account.apiKey,
-    });
+    const detail = await cqa.request(
+      "GET",
+      `/api/v1/accounts/${account.accountId}/ingress/interactions/chat-2026-09-03-001`,
+      {
+        apiKey: account.apiKey,
+      },
+    );
     assert.equal(detail.body.data.status, "completed");
     assert.equal(detail.body.data.analyses.length, 1);
-    const analysis = await cqa.request("GET", `/api/v1/accounts/${account.accountId}/analyses/${detail.body.data.analyses[0].analysis_id}`, {
-      apiKey: account.apiKey,
-    });
+    const analysis = await cqa.request(
+      "GET",
+      `/api/v1/accounts/${account.accountId}/analyses/${detail.body.data.analyses[0].analysis_id}`,
+      {
+        apiKey: account.apiKey,
+      },
+    );
     assert.equal(analysis.status, 200);
     assert.equal(analysis.body.data.status, "completed");
     assert.ok(analysis.body.data.categories.length > 0);

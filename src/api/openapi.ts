@@ -4,14 +4,36 @@ import type { RouteSpec } from "./route.ts";
 
 type JsonSchema = Record<string, unknown>;
 
-function toJsonSchema(schema: z.ZodType): JsonSchema {
+/**
+ * The JSON Schema of a zod schema, embeddable in the document. Its `$defs` (recursive or shared parts,
+ * e.g. nested rule conditions) move to `components.schemas` as `<prefix>_<name>`: once embedded,
+ * "#/$defs/..." would point at the document's root, where nothing is.
+ */
+function toJsonSchema(schema: z.ZodType, components: Record<string, JsonSchema>, prefix: string): JsonSchema {
   const json = z.toJSONSchema(schema, {
     io: "input",
     unrepresentable: "any",
     target: "draft-2020-12",
   }) as JsonSchema;
   delete json["$schema"];
-  return json;
+  const defs = json["$defs"] as Record<string, JsonSchema> | undefined;
+  if (!defs) return json;
+  delete json["$defs"];
+  const componentName = (def: string) => `${prefix}_${def.replace(/^_+/, "")}`;
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (value === null || typeof value !== "object") return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) =>
+        key === "$ref" && typeof inner === "string" && inner.startsWith("#/$defs/")
+          ? [key, `#/components/schemas/${componentName(inner.slice("#/$defs/".length))}`]
+          : [key, rewrite(inner)],
+      ),
+    );
+  };
+  for (const [name, def] of Object.entries(defs))
+    components[componentName(name)] = rewrite(def) as JsonSchema;
+  return rewrite(json) as JsonSchema;
 }
 
 const envelope = (data?: JsonSchema): JsonSchema => ({
@@ -49,6 +71,7 @@ const errorEnvelope: JsonSchema = {
  */
 export function buildOpenApiDocument(routes: readonly RouteSpec[], version: string): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
+  const schemas: Record<string, JsonSchema> = { Error: errorEnvelope };
   for (const route of routes) {
     const operation: Record<string, unknown> = {
       operationId: route.operationId,
@@ -57,11 +80,13 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
       ...(route.description ? { description: route.description } : {}),
       parameters: [...pathParameters(route.path), ...queryParameters(route)],
       security: security(route.auth),
-      responses: responses(route),
+      responses: responses(route, schemas),
     };
     const body = route.documentedBody ?? (typeof route.body === "function" ? route.body(null) : route.body);
     if (body) {
-      const content: Record<string, unknown> = { "application/json": { schema: toJsonSchema(body) } };
+      const content: Record<string, unknown> = {
+        "application/json": { schema: toJsonSchema(body, schemas, `${route.operationId}Body`) },
+      };
       if (route.multipart) {
         content["multipart/form-data"] = {
           schema: {
@@ -99,7 +124,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
         },
         operator: { type: "http", scheme: "bearer", description: "The operator token (CQA_OPERATOR_TOKEN)" },
       },
-      schemas: { Error: errorEnvelope },
+      schemas,
     },
     paths,
   };
@@ -138,7 +163,7 @@ function security(auth: RouteSpec["auth"]): Record<string, string[]>[] {
   }
 }
 
-function responses(route: RouteSpec): Record<string, unknown> {
+function responses(route: RouteSpec, schemas: Record<string, JsonSchema>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(route.responses)) {
     const ok = Number(status) < 400;
@@ -147,7 +172,11 @@ function responses(route: RouteSpec): Record<string, unknown> {
       content: {
         "application/json": {
           schema: ok
-            ? envelope(response.schema ? toJsonSchema(response.schema) : { type: "object" })
+            ? envelope(
+                response.schema
+                  ? toJsonSchema(response.schema, schemas, `${route.operationId}${status}`)
+                  : { type: "object" },
+              )
             : { $ref: "#/components/schemas/Error" },
         },
       },

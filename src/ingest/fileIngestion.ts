@@ -72,7 +72,10 @@ export function fileSubmissionSchema(limits: Pick<AccountLimits, "metadataMaxKey
       .nullable(),
     metadata: z
       .record(z.string().min(1).max(128), metadataValue, {
-        error: "metadata must be an object of key-value pairs",
+        error: (issue) =>
+          issue.code === "invalid_key"
+            ? "metadata keys must be 1 to 128 characters long"
+            : "metadata must be an object of key-value pairs",
       })
       .refine((m) => Object.keys(m).length <= limits.metadataMaxKeys, {
         error: `metadata must not exceed ${limits.metadataMaxKeys} keys`,

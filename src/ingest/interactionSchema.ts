@@ -53,93 +53,95 @@ export function interactionItemSchema(limits: ItemLimits) {
 
 /** The item's fields without the content rule (a recording uploaded with the request is content too). */
 export function interactionFieldsSchema(limits: ItemLimits) {
-  return z
-    .object({
-      external_interaction_id: z
-        .string()
-        .max(255, { error: "external_interaction_id must be at most 255 characters" })
-        .refine((v) => v.trim().length > 0, { error: "external_interaction_id must not be empty" })
-        .describe("Your unique identifier for this interaction; the deduplication key."),
-      channel_type: z
-        .string()
-        .max(32, { error: "channel_type must be at most 32 characters" })
-        .refine((v) => v.trim().length > 0, { error: "channel_type must not be empty" })
-        .describe("VOICE, CHAT, EMAIL, SMS or WHATSAPP; other values are accepted as submitted."),
-      source: text(255).describe("The originating system, e.g. my-pbx or genesys."),
-      language: text(35).describe("Language code, e.g. en, hi, es."),
-      interaction_start_time: z
-        .string()
-        .refine((v) => isoDateTime.test(v) && !Number.isNaN(Date.parse(v)), {
-          error: "interaction_start_time must be an ISO-8601 date-time such as 2026-04-01T10:30:00Z",
-        })
-        .optional()
-        .nullable()
-        .describe("When the interaction started (ISO-8601; UTC when no offset is given)."),
-      duration_seconds: z
-        .number({ error: "duration_seconds must be a whole number of seconds" })
-        .int({ error: "duration_seconds must be a whole number of seconds" })
-        .min(0, { error: "duration_seconds must not be negative" })
-        .max(7 * 24 * 3600, { error: "duration_seconds must be at most 604800 (7 days)" })
-        .optional()
-        .nullable(),
-      audio_format: text(32).describe("Audio format hint, e.g. WAV, MP3, OGG."),
-      callback_url: z
-        .string()
-        .max(2048)
-        .refine((v) => isUrlWithScheme(v, ["http:", "https:"]), {
-          error: "callback_url must be an http:// or https:// URL",
-        })
-        .optional()
-        .nullable()
-        .describe("Webhook URL for status notifications."),
-      audio_url: z
-        .string()
-        .max(8192)
-        .refine(isMediaUrlList, {
-          error: "audio_url must be an http://, https:// or s3:// URL (several may be separated by ;)",
-        })
-        .optional()
-        .nullable(),
-      transcript_url: z
-        .string()
-        .max(8192)
-        .refine(isMediaUrlList, {
-          error: "transcript_url must be an http://, https:// or s3:// URL (several may be separated by ;)",
-        })
-        .optional()
-        .nullable()
-        .describe("Transcript location; wins over transcript_text when both are sent."),
-      transcript_text: z
-        .string()
-        .refine((v) => Buffer.byteLength(v, "utf8") <= limits.transcriptTextMaxBytes, {
-          error: (issue) =>
-            `transcript_text must not exceed ${Math.round(limits.transcriptTextMaxBytes / 1024)} KB ` +
-            `(${limits.transcriptTextMaxBytes} bytes of UTF-8); it has ${Buffer.byteLength(String(issue.input), "utf8")} bytes`,
-        })
-        .optional()
-        .nullable()
-        .describe(`Inline transcript, at most ${limits.transcriptTextMaxBytes} bytes of UTF-8.`),
-      pii_redacted: z
-        .boolean({ error: "pii_redacted must be true or false" })
-        .optional()
-        .nullable()
-        .describe("True when PII was already redacted by the sender."),
-      metadata: z
-        .record(z.string().min(1).max(128), metadataValue, {
-          error: "metadata must be an object of key-value pairs",
-        })
-        .refine((m) => Object.keys(m).length <= limits.metadataMaxKeys, {
-          error: `metadata must not exceed ${limits.metadataMaxKeys} keys`,
-        })
-        .optional()
-        .nullable()
-        .describe(
-          `Key-value tags: at most ${limits.metadataMaxKeys} keys; string, number or boolean values.`,
-        ),
-    })
-    .refine((item) => hasContent(item), {
-      error: "At least one of audio_url, transcript_url or transcript_text must be provided",
-    });
+  return z.object({
+    external_interaction_id: z
+      .string()
+      .max(255, { error: "external_interaction_id must be at most 255 characters" })
+      .refine((v) => v.trim().length > 0, { error: "external_interaction_id must not be empty" })
+      .describe("Your unique identifier for this interaction; the deduplication key."),
+    channel_type: z
+      .string()
+      .max(32, { error: "channel_type must be at most 32 characters" })
+      .refine((v) => v.trim().length > 0, { error: "channel_type must not be empty" })
+      .describe("VOICE, CHAT, EMAIL, SMS or WHATSAPP; other values are accepted as submitted."),
+    source: text(255).describe("The originating system, e.g. my-pbx or genesys."),
+    language: text(35).describe("Language code, e.g. en, hi, es."),
+    interaction_start_time: z
+      .string()
+      .refine((v) => isoDateTime.test(v) && !Number.isNaN(Date.parse(v)), {
+        error: "interaction_start_time must be an ISO-8601 date-time such as 2026-04-01T10:30:00Z",
+      })
+      .optional()
+      .nullable()
+      .describe("When the interaction started (ISO-8601; UTC when no offset is given)."),
+    duration_seconds: z
+      .number({ error: "duration_seconds must be a whole number of seconds" })
+      .int({ error: "duration_seconds must be a whole number of seconds" })
+      .min(0, { error: "duration_seconds must not be negative" })
+      .max(7 * 24 * 3600, { error: "duration_seconds must be at most 604800 (7 days)" })
+      .optional()
+      .nullable(),
+    audio_format: text(32).describe("Audio format hint, e.g. WAV, MP3, OGG."),
+    callback_url: z
+      .string()
+      .max(2048)
+      .refine((v) => isBlank(v) || isUrlWithScheme(v, ["http:", "https:"]), {
+        error: "callback_url must be an http:// or https:// URL",
+      })
+      .optional()
+      .nullable()
+      .describe("Webhook URL for status notifications."),
+    audio_url: z
+      .string()
+      .max(8192)
+      .refine((v) => isBlank(v) || isMediaUrlList(v), {
+        error: "audio_url must be an http://, https:// or s3:// URL (several may be separated by ;)",
+      })
+      .optional()
+      .nullable(),
+    transcript_url: z
+      .string()
+      .max(8192)
+      .refine((v) => isBlank(v) || isMediaUrlList(v), {
+        error: "transcript_url must be an http://, https:// or s3:// URL (several may be separated by ;)",
+      })
+      .optional()
+      .nullable()
+      .describe("Transcript location; wins over transcript_text when both are sent."),
+    transcript_text: z
+      .string()
+      .refine((v) => Buffer.byteLength(v, "utf8") <= limits.transcriptTextMaxBytes, {
+        error: (issue) =>
+          `transcript_text must not exceed ${Math.round(limits.transcriptTextMaxBytes / 1024)} KB ` +
+          `(${limits.transcriptTextMaxBytes} bytes of UTF-8); it has ${Buffer.byteLength(String(issue.input), "utf8")} bytes`,
+      })
+      .optional()
+      .nullable()
+      .describe(`Inline transcript, at most ${limits.transcriptTextMaxBytes} bytes of UTF-8.`),
+    pii_redacted: z
+      .boolean({ error: "pii_redacted must be true or false" })
+      .optional()
+      .nullable()
+      .describe("True when PII was already redacted by the sender."),
+    metadata: z
+      .record(z.string().min(1).max(128), metadataValue, {
+        error: (issue) =>
+          issue.code === "invalid_key"
+            ? "metadata keys must be 1 to 128 characters long"
+            : "metadata must be an object of key-value pairs",
+      })
+      .refine((m) => Object.keys(m).length <= limits.metadataMaxKeys, {
+        error: `metadata must not exceed ${limits.metadataMaxKeys} keys`,
+      })
+      .optional()
+      .nullable()
+      .describe(`Key-value tags: at most ${limits.metadataMaxKeys} keys; string, number or boolean values.`),
+  });
+}
+
+/** A blank optional field is the same as an absent one (CSV cells and many connectors send ""). */
+function isBlank(value: string): boolean {
+  return value.trim() === "";
 }
 
 function hasContent(item: {

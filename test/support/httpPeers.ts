@@ -81,7 +81,10 @@ export interface WebhookReceiver extends LocalServer {
  * A webhook receiver that checks every signature with `secret` and answers with the statuses in
  * `script` (one per request, the last one repeating; default 200).
  */
-export async function startWebhookReceiver(secret: () => string, script: number[] = [200]): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  secret: () => string,
+  script: number[] = [200],
+): Promise<WebhookReceiver> {
   let index = 0;
   const server = await startLocalServer((_request, response) => {
     const status = script[Math.min(index, script.length - 1)] ?? 200;

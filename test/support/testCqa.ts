@@ -55,6 +55,8 @@ export interface TestCqaOptions {
   listen?: boolean;
   /** Run the worker and dispatcher loops (default false: call drain()). */
   loops?: boolean;
+  /** How long a webhook receiver gets to answer (default 10 s). */
+  webhookTimeoutMs?: number;
 }
 
 /** The storage backends to run a suite on: PGlite always, PostgreSQL when the test run found one. */
@@ -84,6 +86,7 @@ export async function startTestCqa(options: TestCqaOptions = {}): Promise<TestCq
     listen: options.listen ?? false,
     runLoops: options.loops ?? false,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}),
   });
 
   const request = async (method: string, path: string, req: RequestOptions = {}): Promise<TestResponse> => {
@@ -95,7 +98,11 @@ export async function startTestCqa(options: TestCqaOptions = {}): Promise<TestCq
       body = JSON.stringify(req.body);
       headers["content-type"] ??= "application/json";
     }
-    const response = await running.app.request(path, { method, headers, ...(body === undefined ? {} : { body }) });
+    const response = await running.app.request(path, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body }),
+    });
     const text = await response.text();
     let parsed: unknown = null;
     try {

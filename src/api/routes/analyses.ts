@@ -64,6 +64,8 @@ const listAnalysesRoute = defineRoute({
   auth: "account",
   permission: "read",
   rate: "other",
+  // Listed for the OpenAPI document; parseAnalysisQuery checks them with the published messages.
+  query: z.object({ limit: z.string().optional(), offset: z.string().optional() }),
   body: z.unknown(),
   documentedBody: analysisQueryDocSchema,
   responses: { 200: { description: "A page of analyses" }, 400: { description: "VALIDATION_ERROR" } },

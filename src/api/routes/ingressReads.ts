@@ -13,7 +13,7 @@ import {
   type InteractionRecord,
   listInteractionsOfBatch,
 } from "../../storage/repositories/interactions.ts";
-import { canSee } from "../access.ts";
+import { canSee, rowScopeOf } from "../access.ts";
 import { presentInteraction } from "../presenters/interaction.ts";
 import { type AccountCaller, defineRoute } from "../route.ts";
 import type { ApiServices } from "../services.ts";
@@ -61,7 +61,7 @@ export const interactionDetailRoute = defineRoute({
   rate: "ingest_get",
   responses: { 200: { description: "The interaction" }, 404: { description: "NOT_FOUND" } },
   async handle({ context, caller, services }) {
-    const identifier = decodeURIComponent(context.req.param("interaction_identifier") ?? "");
+    const identifier = context.req.param("interaction_identifier") ?? "";
     const interaction = await findVisibleInteraction(services, caller, identifier);
     const analyses = (await analysesByInteraction(services.db, [interaction.id])).get(interaction.id) ?? [];
     return {
@@ -95,7 +95,8 @@ export const batchTrackingRoute = defineRoute({
     const page = query.page ?? 0;
     const size = Math.min(query.size ?? 20, 100);
     const [listing, errors, statuses] = await Promise.all([
-      listInteractionsOfBatch(services.db, caller.account.id, job.id, size, page * size),
+      // Scoped in the query, so totals and pages count only what the caller may see.
+      listInteractionsOfBatch(services.db, caller.account.id, job.id, size, page * size, rowScopeOf(caller)),
       listIngestJobErrors(services.db, job.id, 100),
       job.type === "batch" ? countBatchStatuses(services.db, job.id) : Promise.resolve(null),
     ]);
@@ -160,7 +161,7 @@ export const recordingRoute = defineRoute({
   rate: "ingest_get",
   responses: { 200: { description: "The audio file" }, 404: { description: "NOT_FOUND" } },
   async handle({ context, caller, services }) {
-    const identifier = decodeURIComponent(context.req.param("interaction_identifier") ?? "");
+    const identifier = context.req.param("interaction_identifier") ?? "";
     const interaction = await findVisibleInteraction(services, caller, identifier);
     const audio = interaction.media.audio?.[0];
     if (!audio) throw new AppError("NOT_FOUND", "This interaction has no stored recording (yet)");
@@ -186,7 +187,7 @@ export const transcriptRoute = defineRoute({
   rate: "ingest_get",
   responses: { 200: { description: "The transcript" }, 404: { description: "NOT_FOUND" } },
   async handle({ context, caller, services }) {
-    const identifier = decodeURIComponent(context.req.param("interaction_identifier") ?? "");
+    const identifier = context.req.param("interaction_identifier") ?? "";
     const interaction = await findVisibleInteraction(services, caller, identifier);
     const transcript = interaction.transcript;
     if (!transcript) {

@@ -179,8 +179,12 @@ async function authenticateCaller(
     );
   }
   if (pathAccountId !== undefined && principal.accountId !== pathAccountId) {
-    // 401, never 403/404: a key must not learn whether another account exists.
-    throw new AppError("UNAUTHORIZED", `These credentials are not valid for account '${pathAccountId}'`);
+    // 401, never 403/404: a key must not learn whether another account exists. The message does not
+    // echo the other account's id, so no answer to a foreign caller carries it.
+    throw new AppError(
+      "UNAUTHORIZED",
+      "These credentials are not valid for the account in the path; use credentials of that account",
+    );
   }
   const account = await getAccount(services.db, principal.accountId);
   if (!account) throw new AppError("UNAUTHORIZED", "The account of these credentials no longer exists");

@@ -2,7 +2,7 @@ import type { Clock } from "../core/clock.ts";
 import { AppError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import { apiKeyMatches, parseApiKey } from "../security/apiKeys.ts";
-import { verifyPassword } from "../security/passwords.ts";
+import { hashPassword, verifyPassword } from "../security/passwords.ts";
 import { generateToken, hashToken } from "../security/tokens.ts";
 import type { Database } from "../storage/db.ts";
 import { findApiKeyByPrefix, type Role, touchApiKey } from "../storage/repositories/apiKeys.ts";
@@ -87,6 +87,13 @@ export async function authenticateSession(db: Database, clock: Clock, token: str
   };
 }
 
+let decoyHash: Promise<string> | null = null;
+/** A hash of a random password, computed once, for sign-ins of users that cannot sign in. */
+function decoyPasswordHash(): Promise<string> {
+  decoyHash ??= hashPassword(generateToken());
+  return decoyHash;
+}
+
 /** Signs a user in with email and password; the token is shown once. */
 export async function signIn(
   deps: { db: Database; clock: Clock },
@@ -94,7 +101,11 @@ export async function signIn(
 ): Promise<{ token: string; expiresAt: Date; principal: Principal }> {
   const user = await findUserByEmail(deps.db, input.accountId, input.email);
   // The same answer for an unknown email and a wrong password, so accounts cannot be probed.
-  const valid = user && !user.disabledAt && (await verifyPassword(input.password, user.passwordHash));
+  // Unknown and disabled users are checked against a decoy hash, so a failure takes as long as a
+  // wrong password and response times do not tell which e-mails exist.
+  const usable = user && !user.disabledAt ? user : null;
+  const matches = await verifyPassword(input.password, usable?.passwordHash ?? (await decoyPasswordHash()));
+  const valid = usable !== null && matches;
   if (!user || !valid) throw unauthorized("Wrong email or password");
   const token = generateToken();
   const now = deps.clock.now();

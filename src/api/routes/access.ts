@@ -254,6 +254,14 @@ const updateUserRoute = defineRoute({
     const id = context.req.param("user_id") ?? "";
     const current = /^[0-9a-f-]{36}$/i.test(id) ? await getUser(services.db, caller.account.id, id) : null;
     if (!current) throw new AppError("NOT_FOUND", `No user '${id}' in this account`);
+    const role = body.role ?? current.role;
+    const agentId = body.agent_id === undefined ? current.agentId : body.agent_id;
+    if (role === "agent" && !agentId) {
+      throw new AppError(
+        "VALIDATION_ERROR",
+        "agent_id is required for agents: it links them to their conversations (metadata agent_id)",
+      );
+    }
     const now = services.clock.now();
     const updated = await updateUser(
       services.db,

@@ -40,7 +40,8 @@ import {
   updateRule,
 } from "../../storage/repositories/rules.ts";
 import { actorName } from "../../tenancy/authenticate.ts";
-import { canSee } from "../access.ts";
+import { canSee, rowScopeOf } from "../access.ts";
+import { presentRuleTrace } from "../presenters/routing.ts";
 import { defineRoute } from "../route.ts";
 
 const base = "/api/v1/accounts/{account_id}";
@@ -430,7 +431,7 @@ const dryRunRoute = defineRoute({
     const interactions = (
       body.interaction_ids
         ? await findInteractionsByIdentifiers(services.db, accountId, body.interaction_ids)
-        : await listRecentInteractions(services.db, accountId, body.limit ?? 50)
+        : await listRecentInteractions(services.db, accountId, body.limit ?? 50, rowScopeOf(caller))
     ).filter((i) => canSee(caller, i.metadata));
     const profiles = new Map(
       (await listProfiles(services.db, accountId, { includeArchived: true })).map((p) => [p.id, p]),
@@ -456,7 +457,7 @@ const dryRunRoute = defineRoute({
         matched_rule_ids: decision.matchedRuleIds,
         not_analysed_reason: decision.notAnalysedReason,
         summary: decision.summary,
-        trace: decision.trace,
+        trace: decision.trace.map(presentRuleTrace),
       };
     });
     const analysed = results.filter((r) => r.profiles.length > 0).length;

@@ -12,9 +12,15 @@ import {
   resendOutboxMessage,
 } from "../../storage/outbox.ts";
 import { audit } from "../../storage/repositories/auditLog.ts";
-import { lockInteraction, updateInteractionState } from "../../storage/repositories/interactions.ts";
+import {
+  getInteractionById,
+  lockInteraction,
+  updateInteractionState,
+} from "../../storage/repositories/interactions.ts";
 import { actorName } from "../../tenancy/authenticate.ts";
-import { defineRoute } from "../route.ts";
+import { canSee, rowScopeOf } from "../access.ts";
+import { type AccountCaller, defineRoute } from "../route.ts";
+import type { ApiServices } from "../services.ts";
 import { findVisibleInteraction } from "./ingressReads.ts";
 
 const base = "/api/v1/accounts/{account_id}";
@@ -33,6 +39,18 @@ function presentDelivery(message: OutboxRecord): Record<string, unknown> {
     created_at: message.createdAt.toISOString(),
     delivered_at: message.deliveredAt?.toISOString() ?? null,
   };
+}
+
+/** Whether a delivery is about a conversation the caller may see; a scoped caller sees no other. */
+async function deliveryVisible(
+  services: ApiServices,
+  caller: AccountCaller,
+  message: OutboxRecord,
+): Promise<boolean> {
+  if (Object.keys(rowScopeOf(caller)).length === 0) return true;
+  if (!message.interactionId) return false;
+  const interaction = await getInteractionById(services.db, message.interactionId);
+  return interaction !== null && canSee(caller, interaction.metadata);
 }
 
 const listDeliveriesRoute = defineRoute({
@@ -78,6 +96,7 @@ const listDeliveriesRoute = defineRoute({
       ...(query.status ? { status: query.status } : {}),
       ...(query.event ? { event: query.event } : {}),
       ...(query.interaction_id ? { interactionId: query.interaction_id } : {}),
+      scope: rowScopeOf(caller),
       limit,
       offset,
     });
@@ -101,7 +120,9 @@ const getDeliveryRoute = defineRoute({
   async handle({ context, caller, services }) {
     const id = context.req.param("delivery_id") ?? "";
     const message = isUuid(id) ? await getOutboxMessage(services.db, caller.account.id, id) : null;
-    if (!message) throw new AppError("NOT_FOUND", `No webhook delivery '${id}' in this account`);
+    if (!message || !(await deliveryVisible(services, caller, message))) {
+      throw new AppError("NOT_FOUND", `No webhook delivery '${id}' in this account`);
+    }
     const attempts = await listOutboxAttempts(services.db, message.id);
     return {
       status: 200,
@@ -133,7 +154,11 @@ const resendDeliveryRoute = defineRoute({
   async handle({ context, caller, services }) {
     const id = context.req.param("delivery_id") ?? "";
     const now = services.clock.now();
-    const done = isUuid(id) && (await resendOutboxMessage(services.db, caller.account.id, id, now));
+    const existing = isUuid(id) ? await getOutboxMessage(services.db, caller.account.id, id) : null;
+    const done =
+      existing !== null &&
+      (await deliveryVisible(services, caller, existing)) &&
+      (await resendOutboxMessage(services.db, caller.account.id, id, now));
     if (!done) throw new AppError("NOT_FOUND", `No webhook delivery '${id}' in this account`);
     await audit(services.db, {
       accountId: caller.account.id,
@@ -160,7 +185,7 @@ const reprocessRoute = defineRoute({
   rate: "other",
   responses: { 202: { description: "Queued" }, 404: { description: "NOT_FOUND" } },
   async handle({ context, caller, services }) {
-    const identifier = decodeURIComponent(context.req.param("interaction_identifier") ?? "");
+    const identifier = context.req.param("interaction_identifier") ?? "";
     const visible = await findVisibleInteraction(services, caller, identifier);
     const revision = await services.db.transaction(async (tx) => {
       const interaction = await lockInteraction(tx, visible.id);

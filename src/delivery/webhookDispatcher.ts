@@ -2,6 +2,7 @@ import type { Clock } from "../core/clock.ts";
 import type { FetchAllowList } from "../net/allowList.ts";
 import type { Database } from "../storage/db.ts";
 import { claimDueOutbox, type OutboxRecord, recordOutboxAttempt } from "../storage/outbox.ts";
+import { getAccount } from "../storage/repositories/accounts.ts";
 import { sendWebhook, type WebhookOutcome } from "./webhookSender.ts";
 
 /** Total attempts per delivery, as published: now, ~10 s later, ~30 s after that. */
@@ -85,24 +86,26 @@ export class WebhookDispatcher {
     const { db, clock } = this.#options;
     const attempt = message.attempts + 1;
     const sentAt = clock.now();
-    const secret = await this.#options.signingSecretFor(message.accountId);
-    const outcome: WebhookOutcome = secret
-      ? await sendWebhook({
-          url: message.target,
-          body: message.payload,
-          secret,
-          deliveryId: message.id,
-          event: message.event,
-          sentAt,
-          allow: this.#options.allow,
-          ...(this.#options.timeoutMs ? { timeoutMs: this.#options.timeoutMs } : {}),
-        })
-      : {
-          result: "failed",
-          statusCode: null,
-          error: "The account has no active API key to sign webhooks with; create one and re-send",
-          durationMs: 0,
-        };
+    // The flag is checked at every attempt, not only when the event is queued: an account that turns
+    // webhooks off gets no more requests, retries included (the message stays re-sendable).
+    const enabled = (await getAccount(db, message.accountId))?.webhooksEnabled ?? false;
+    const secret = enabled ? await this.#options.signingSecretFor(message.accountId) : null;
+    const outcome: WebhookOutcome = !enabled
+      ? notSent(
+          "Webhooks are turned off for this account (webhooks_enabled is false); turn them on and re-send",
+        )
+      : secret
+        ? await sendWebhook({
+            url: message.target,
+            body: message.payload,
+            secret,
+            deliveryId: message.id,
+            event: message.event,
+            sentAt,
+            allow: this.#options.allow,
+            ...(this.#options.timeoutMs ? { timeoutMs: this.#options.timeoutMs } : {}),
+          })
+        : notSent("The account has no active API key to sign webhooks with; create one and re-send");
     const used = attempt - message.attemptsBeforeResend;
     const retry = outcome.result === "retry" && used < webhookAttempts;
     const status = outcome.result === "delivered" ? "delivered" : retry ? "pending" : "failed";
@@ -120,4 +123,9 @@ export class WebhookDispatcher {
       { status, nextAttemptAt: retry ? new Date(clock.now().getTime() + delay) : message.nextAttemptAt },
     );
   }
+}
+
+/** The outcome of an attempt that could not be made at all: final, with the reason. */
+function notSent(error: string): WebhookOutcome {
+  return { result: "failed", statusCode: null, error, durationMs: 0 };
 }

@@ -8,7 +8,7 @@ import type { Transcript, TranscriptTurn } from "../core/transcript.ts";
 import { type ProcessInteractionPayload, processInteractionJob } from "../ingest/ingestInteractions.ts";
 import { splitUrlList } from "../ingest/interactionSchema.ts";
 import { routeInteraction } from "../routing/routeInteraction.ts";
-import type { Database } from "../storage/db.ts";
+import type { Database, Queryable } from "../storage/db.ts";
 import type { ClaimedJob } from "../storage/jobQueue.ts";
 import { addToOutbox, type OutboxMessage } from "../storage/outbox.ts";
 import { getAccount } from "../storage/repositories/accounts.ts";
@@ -95,6 +95,7 @@ async function processInteraction(deps: ProcessInteractionDependencies, job: Cla
   const decision = await route(deps, interaction);
   if (decision.profileIds.length === 0) {
     await db.transaction(async (tx) => {
+      await settleAnalysesNotRerun(tx, interaction.id, [], clock.now());
       await updateInteractionState(
         tx,
         interaction.id,
@@ -113,7 +114,7 @@ async function processInteraction(deps: ProcessInteractionDependencies, job: Cla
         return { profileId, version: profile?.version ?? 1, name: profile?.name ?? profileId };
       }),
     );
-    const rows = await ensureAnalyses(
+    const existing = await ensureAnalyses(
       tx,
       versions.map((v) => ({
         id: newId(),
@@ -124,13 +125,26 @@ async function processInteraction(deps: ProcessInteractionDependencies, job: Cla
       })),
       clock.now(),
     );
+    // A reprocess re-scores the same analyses with the profiles' current versions.
+    const rows = existing.map((analysis) => ({
+      ...analysis,
+      profileVersion:
+        versions.find((v) => v.profileId === analysis.profileId)?.version ?? analysis.profileVersion,
+    }));
     const now = clock.now();
     const events: OutboxMessage[] = [];
+    await settleAnalysesNotRerun(tx, interaction.id, decision.profileIds, now);
     for (const analysis of rows) {
       await updateAnalysis(
         tx,
         analysis.id,
-        { status: "processing", startedAt: now, revision: payload.revision, failureReason: null },
+        {
+          status: "processing",
+          startedAt: now,
+          revision: payload.revision,
+          failureReason: null,
+          profileVersion: analysis.profileVersion,
+        },
         now,
       );
       const name = versions.find((v) => v.profileId === analysis.profileId)?.name ?? analysis.profileId;
@@ -349,6 +363,30 @@ function joinTranscripts(parts: Transcript[]): Transcript | null {
       `Joined from ${parts.length} transcript files in the order given.`,
     ],
   };
+}
+
+/**
+ * Analyses a reprocess queued whose profile the rules no longer select are not re-run: they go back to
+ * their earlier result (or stay failed) instead of waiting in `queued` for ever.
+ */
+async function settleAnalysesNotRerun(
+  tx: Queryable,
+  interactionId: string,
+  rerunProfileIds: string[],
+  now: Date,
+): Promise<void> {
+  await tx.query(
+    `UPDATE analyses SET status = CASE WHEN results IS NOT NULL THEN 'completed' ELSE 'failed' END,
+       failure_reason = CASE WHEN results IS NOT NULL THEN failure_reason ELSE COALESCE(failure_reason, $3) END,
+       updated_at = $4
+     WHERE interaction_id = $1 AND status = 'queued' AND NOT (profile_id = ANY($2::uuid[]))`,
+    [
+      interactionId,
+      rerunProfileIds,
+      "Not re-run when the interaction was reprocessed: the assignment rules no longer select this profile",
+      now,
+    ],
+  );
 }
 
 async function webhooksOn(tx: Parameters<typeof getAccount>[0], accountId: string): Promise<boolean> {

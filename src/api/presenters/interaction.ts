@@ -1,5 +1,6 @@
 import type { AnalysisStatus } from "../../storage/repositories/analyses.ts";
 import type { InteractionRecord } from "../../storage/repositories/interactions.ts";
+import { presentRoutingDecision } from "./routing.ts";
 
 /** The Standard API's interaction detail (snake_case), with cqa's additions after the published fields. */
 export function presentInteraction(
@@ -33,7 +34,7 @@ export function presentInteraction(
     duration_seconds: interaction.durationSeconds,
     waiting_reason: interaction.waitingReason,
     not_analysed_reason: interaction.notAnalysedReason,
-    routing: interaction.routing,
+    routing: interaction.routing ? presentRoutingDecision(interaction.routing) : null,
   });
   return body;
 }

@@ -1,0 +1,356 @@
+// npm run bench — ingest throughput of cqa (single and batch endpoints, PGlite and PostgreSQL) as
+// a ratio against a bare Hono route measured in the same run on the same machine, written to
+// docs/benchmarks.md. Figures are reported, never asserted: a slow machine gives smaller numbers,
+// not a failure.
+import { randomBytes } from "node:crypto";
+import { availableParallelism, loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { withDefaultUser } from "../src/storage/postgres.ts";
+import { type Endpoint, measureLoad } from "./load.ts";
+import {
+  aimVerdict,
+  type BenchRow,
+  consoleTable,
+  describeMachine,
+  figuresSection,
+  writeFigures,
+} from "./report.ts";
+import { type CqaTarget, probePostgres, type ServerChild, startBareServer, startCqa } from "./servers.ts";
+
+const usage = `npm run bench [-- options]
+
+  --quick               short smoke run (1 s warm-up, 3 s per row); does not rewrite the docs
+  --only pglite|postgres  measure cqa on one database only (the bare reference always runs)
+  --duration N          seconds measured per row (default 10)
+  --warmup N            seconds of warm-up per row (default 2)
+  --connections N       concurrent connections (default 16)
+  --batch-size N        interactions per batch request (default 100)
+  --database-url URL    PostgreSQL to use (default $BENCH_DATABASE_URL or postgres://127.0.0.1:5432/test)
+  --no-write            print only; do not rewrite docs/benchmarks.md
+  --write               rewrite docs/benchmarks.md even for --quick / --only runs
+`;
+
+const repoRoot = dirname(dirname(fileURLToPath(import.meta.url)));
+const docsPath = join(repoRoot, "docs", "benchmarks.md");
+const ingestPath = (accountId: string, endpoint: Endpoint) =>
+  `/api/v1/accounts/${accountId}/ingress/interactions${endpoint === "batch" ? "/batch" : ""}`;
+
+interface Settings {
+  quick: boolean;
+  only: "pglite" | "postgres" | null;
+  durationSeconds: number;
+  warmupSeconds: number;
+  connections: number;
+  batchSize: number;
+  databaseUrl: string;
+  write: boolean;
+}
+
+function readSettings(argv: string[]): Settings | null {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      quick: { type: "boolean" },
+      only: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      connections: { type: "string" },
+      "batch-size": { type: "string" },
+      "database-url": { type: "string" },
+      write: { type: "boolean" },
+      "no-write": { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(usage);
+    return null;
+  }
+  const only = values.only ?? null;
+  if (only !== null && only !== "pglite" && only !== "postgres") {
+    throw new Error(`--only takes pglite or postgres, not '${only}'`);
+  }
+  const quick = values.quick ?? false;
+  const number = (name: string, value: string | undefined, fallback: number, min: number) => {
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) throw new Error(`--${name} takes a whole number ≥ ${min}`);
+    return parsed;
+  };
+  const partial = quick || only !== null;
+  return {
+    quick,
+    only,
+    durationSeconds: number("duration", values.duration, quick ? 3 : 10, 1),
+    warmupSeconds: number("warmup", values.warmup, quick ? 1 : 2, 0),
+    connections: number("connections", values.connections, 16, 1),
+    batchSize: number("batch-size", values["batch-size"], 100, 1),
+    databaseUrl:
+      values["database-url"] ?? process.env["BENCH_DATABASE_URL"] ?? "postgres://127.0.0.1:5432/test",
+    write: values["no-write"] ? false : (values.write ?? !partial),
+  };
+}
+
+interface Scenario {
+  label: string;
+  endpoint: Endpoint;
+  /** null: the bare Hono reference. */
+  target: CqaTarget | null;
+  /** Why this row is not measured, if it is not. */
+  skip?: string;
+}
+
+/** The rows of the run, in the order they run and are shown. */
+function scenarios(settings: Settings, postgresUnreachable: string | null): Scenario[] {
+  const endpoints: Endpoint[] = ["single", "batch"];
+  const name = (endpoint: Endpoint) => (endpoint === "single" ? "single" : `batch of ${settings.batchSize}`);
+  // The reference runs first and last; the ratio uses the mean, so drift during the run shows.
+  const bare = (when: string) =>
+    endpoints.map((endpoint) => ({
+      label: `bare Hono route, ${name(endpoint)} (${when})`,
+      endpoint,
+      target: null,
+    }));
+  const pglite = endpoints.map((endpoint) => ({
+    label: `cqa PGlite, ${name(endpoint)}`,
+    endpoint,
+    target: { database: "pglite", role: "all" } as const,
+  }));
+  const postgres = (["all", "api"] as const).flatMap((role) =>
+    endpoints.map((endpoint) => ({
+      label: `cqa PostgreSQL${role === "api" ? " (CQA_ROLE=api, ingest only)" : ""}, ${name(endpoint)}`,
+      endpoint,
+      target: { database: "postgres", role, url: settings.databaseUrl } as const,
+    })),
+  );
+  const run: Scenario[] = bare("first");
+  if (settings.only !== "postgres") run.push(...pglite);
+  if (settings.only !== "pglite") {
+    run.push(...postgres.map((s) => (postgresUnreachable ? { ...s, skip: "PostgreSQL unreachable" } : s)));
+  }
+  run.push(...bare("last"));
+  return run;
+}
+
+async function measureScenario(scenario: Scenario, settings: Settings): Promise<BenchRow> {
+  const itemsPerRequest = scenario.endpoint === "batch" ? settings.batchSize : 1;
+  const idPrefix = `bench-${randomBytes(4).toString("hex")}`;
+  const load = {
+    endpoint: scenario.endpoint,
+    itemsPerRequest,
+    connections: settings.connections,
+    warmupSeconds: settings.warmupSeconds,
+    durationSeconds: settings.durationSeconds,
+    idPrefix,
+  };
+  const row: BenchRow = {
+    label: scenario.label,
+    server: scenario.target ? "cqa" : "bare",
+    endpoint: scenario.endpoint,
+    itemsPerRequest,
+    result: null,
+    skipped: null,
+    ratio: null,
+    processedPerSecond: null,
+    invalid: null,
+  };
+  const problems: string[] = [];
+  let server: ServerChild;
+  if (!scenario.target) {
+    server = await startBareServer();
+    try {
+      const { measured } = await measureLoad({
+        ...load,
+        baseUrl: server.url,
+        path: ingestPath("00000000-0000-0000-0000-000000000000", scenario.endpoint),
+        apiKey: null,
+      });
+      row.result = measured;
+    } finally {
+      await server.stop();
+    }
+  } else {
+    const cqa = await startCqa(scenario.target);
+    server = cqa.server;
+    try {
+      const { warmup, measured } = await measureLoad({
+        ...load,
+        baseUrl: cqa.server.url,
+        path: ingestPath(cqa.accountId, scenario.endpoint),
+        apiKey: cqa.apiKey,
+      });
+      row.result = measured;
+      await cqa.stop();
+      // Every 2xx must have stored its interactions: a fast answer that loses data is no result.
+      // Requests still in flight when the time was up may have been stored without being counted.
+      const accepted = ((warmup?.succeeded ?? 0) + measured.succeeded) * itemsPerRequest;
+      const sent = ((warmup?.sent ?? 0) + measured.sent) * itemsPerRequest;
+      const { stored, processed } = await cqa.countInteractions();
+      if (stored < accepted || stored > sent) {
+        problems.push(`${stored} interactions stored for ${accepted} accepted (${sent} sent)`);
+      }
+      if (scenario.target.role === "all") {
+        row.processedPerSecond = processed / ((warmup?.durationSeconds ?? 0) + measured.durationSeconds);
+      }
+    } finally {
+      await cqa.dispose();
+    }
+  }
+
+  const r = row.result;
+  if (r) {
+    if (r.non2xx > 0) {
+      const codes = Object.entries(r.statusCodes)
+        .filter(([code]) => !code.startsWith("2"))
+        .map(([code, count]) => `${count}× ${code}`)
+        .join(", ");
+      problems.push(`${r.non2xx} non-2xx answers (${codes}); first: ${r.failureSamples[0] ?? "?"}`);
+    }
+    if (r.errors > 0) problems.push(`${r.errors} connection errors or timeouts`);
+    if (r.succeeded === 0) problems.push("no request succeeded");
+  }
+  const stderr = server.stderrTail().trim();
+  if (problems.length > 0 && stderr !== "")
+    problems.push(`server log: ${stderr.split("\n").slice(-3).join(" / ")}`);
+  row.invalid = problems.length > 0 ? problems.join("; ") : null;
+  return row;
+}
+
+function unmeasuredRow(
+  scenario: Scenario,
+  settings: Settings,
+  skipped: string,
+  invalid: string | null,
+): BenchRow {
+  return {
+    label: scenario.label,
+    server: scenario.target ? "cqa" : "bare",
+    endpoint: scenario.endpoint,
+    itemsPerRequest: scenario.endpoint === "batch" ? settings.batchSize : 1,
+    result: null,
+    skipped,
+    ratio: null,
+    processedPerSecond: null,
+    invalid,
+  };
+}
+
+/** Sets each cqa row's ratio to the mean of the bare runs with the same body; notes their spread. */
+function applyReferences(rows: BenchRow[]): string[] {
+  const notes: string[] = [];
+  for (const endpoint of ["single", "batch"] as const) {
+    const bare = rows.filter((r) => r.server === "bare" && r.endpoint === endpoint && r.result && !r.invalid);
+    if (bare.length === 0) continue;
+    const rates = bare.map((r) => r.result!.requestsPerSecond);
+    const reference = rates.reduce((sum, rate) => sum + rate, 0) / rates.length;
+    for (const row of rows) {
+      if (row.server === "cqa" && row.endpoint === endpoint && row.result) {
+        row.ratio = row.result.requestsPerSecond / reference;
+      }
+    }
+    const spread = ((Math.max(...rates) - Math.min(...rates)) / reference) * 100;
+    notes.push(
+      `Reference for ${endpoint === "single" ? "single" : "batch"} requests: ${Math.round(reference).toLocaleString("en-GB")} requests/s ` +
+        `(mean of ${rates.length} bare runs, spread ${spread.toFixed(0)} %${spread > 20 ? ": the machine was not steady, compare with care" : ""}).`,
+    );
+  }
+  return notes;
+}
+
+async function postgresVersion(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: withDefaultUser(url) });
+  try {
+    await client.connect();
+    const result = await client.query<{ server_version: string }>("SHOW server_version");
+    return `PostgreSQL ${result.rows[0]?.server_version ?? "?"} on the same machine`;
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const settings = readSettings(argv);
+  if (!settings) return 0;
+  const started = performance.now();
+  const notes: string[] = [];
+
+  const [load] = loadavg();
+  if (load !== undefined && load > availableParallelism() / 2) {
+    notes.push(
+      `The machine was busy when the run started (load average ${load.toFixed(1)} on ${availableParallelism()} cores): other work competed for the cores.`,
+    );
+  }
+  const unreachable = settings.only === "pglite" ? null : await probePostgres(settings.databaseUrl);
+  if (unreachable) {
+    const note = `PostgreSQL rows skipped: ${settings.databaseUrl} is unreachable (${unreachable}).`;
+    notes.push(note);
+    process.stderr.write(`${note}\n`);
+  }
+  const run = scenarios(settings, unreachable);
+  const machine = describeMachine({
+    connections: settings.connections,
+    warmupSeconds: settings.warmupSeconds,
+    durationSeconds: settings.durationSeconds,
+    postgres:
+      unreachable === null && settings.only !== "pglite" ? await postgresVersion(settings.databaseUrl) : null,
+  });
+  process.stderr.write(
+    `Ingest benchmark: ${run.filter((s) => !s.skip).length} rows × (${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s), ` +
+      `${settings.connections} connections, ${machine.cores} cores, Node ${machine.node}\n`,
+  );
+
+  const rows: BenchRow[] = [];
+  for (const scenario of run) {
+    if (scenario.skip) {
+      rows.push(unmeasuredRow(scenario, settings, scenario.skip, null));
+      continue;
+    }
+    process.stderr.write(`  ${scenario.label} …`);
+    try {
+      const row = await measureScenario(scenario, settings);
+      rows.push(row);
+      const perRequest = row.server === "bare" ? 1 : row.itemsPerRequest;
+      const rate = row.result ? Math.round(row.result.requestsPerSecond * perRequest) : 0;
+      const unit = row.server === "bare" ? "requests" : "interactions";
+      process.stderr.write(` ${rate.toLocaleString("en-GB")} ${unit}/s${row.invalid ? " (INVALID)" : ""}\n`);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+      process.stderr.write(` failed: ${reason}\n`);
+      rows.push(unmeasuredRow(scenario, settings, `failed to run: ${reason}`, reason));
+    }
+  }
+
+  notes.push(...applyReferences(rows));
+  const invalid = rows.filter((r) => r.invalid);
+  if (invalid.length > 0) {
+    notes.push(`THIS RUN IS INVALID: ${invalid.map((r) => `${r.label}: ${r.invalid}`).join(" | ")}`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(`\n${consoleTable(rows)}\n\n${aimVerdict(rows)}\n`);
+  for (const note of notes) process.stdout.write(`${note}\n`);
+
+  if (settings.write && invalid.length === 0) {
+    writeFigures(docsPath, figuresSection(rows, machine, notes));
+    process.stdout.write(`Figures written to docs/benchmarks.md (run took ${seconds.toFixed(0)} s).\n`);
+  } else {
+    const why = invalid.length > 0 ? "the run is invalid" : "a partial or --no-write run";
+    process.stdout.write(`docs/benchmarks.md left unchanged (${why}; run took ${seconds.toFixed(0)} s).\n`);
+  }
+  return invalid.length > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

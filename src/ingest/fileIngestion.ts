@@ -25,14 +25,10 @@ import {
 import { checkColumnMapping } from "./columnMapping.ts";
 import { type FileDefaults, type FileRowOutcome, readFileRows } from "./fileRows.ts";
 import { ingestInteractions } from "./ingestInteractions.ts";
-import { isUrlWithScheme } from "./interactionSchema.ts";
+import { isUrlWithScheme, metadataSchema } from "./interactionSchema.ts";
 
 /** The job that downloads and ingests a submitted file. */
 export const fileIngestionJob = "file.ingest";
-
-const metadataValue = z.union([z.string().max(4096), z.number(), z.boolean()], {
-  error: "{path} must be a string, a number or a boolean",
-});
 
 /** The body of POST /ingress/interactions/files. */
 export function fileSubmissionSchema(limits: Pick<AccountLimits, "metadataMaxKeys">) {
@@ -70,18 +66,7 @@ export function fileSubmissionSchema(limits: Pick<AccountLimits, "metadataMaxKey
       })
       .optional()
       .nullable(),
-    metadata: z
-      .record(z.string().min(1).max(128), metadataValue, {
-        error: (issue) =>
-          issue.code === "invalid_key"
-            ? "metadata keys must be 1 to 128 characters long"
-            : "metadata must be an object of key-value pairs",
-      })
-      .refine((m) => Object.keys(m).length <= limits.metadataMaxKeys, {
-        error: `metadata must not exceed ${limits.metadataMaxKeys} keys`,
-      })
-      .optional()
-      .nullable(),
+    metadata: metadataSchema(limits.metadataMaxKeys),
   });
 }
 

@@ -39,6 +39,20 @@ const metadataValue = z.union([z.string().max(4096), z.number(), z.boolean()], {
   error: "{path} must be a string, a number or a boolean",
 });
 
+/** Key-value tags of an interaction (also the defaults of a file job): scalar values, a key limit. */
+export function metadataSchema(maxKeys: number) {
+  return z
+    .record(z.string().min(1).max(128), metadataValue, {
+      error: (issue) =>
+        issue.code === "invalid_key"
+          ? "metadata keys must be 1 to 128 characters long"
+          : "metadata must be an object of key-value pairs",
+    })
+    .refine((m) => Object.keys(m).length <= maxKeys, { error: `metadata must not exceed ${maxKeys} keys` })
+    .optional()
+    .nullable();
+}
+
 type ItemLimits = Pick<AccountLimits, "metadataMaxKeys" | "transcriptTextMaxBytes">;
 
 /**
@@ -123,19 +137,9 @@ export function interactionFieldsSchema(limits: ItemLimits) {
       .optional()
       .nullable()
       .describe("True when PII was already redacted by the sender."),
-    metadata: z
-      .record(z.string().min(1).max(128), metadataValue, {
-        error: (issue) =>
-          issue.code === "invalid_key"
-            ? "metadata keys must be 1 to 128 characters long"
-            : "metadata must be an object of key-value pairs",
-      })
-      .refine((m) => Object.keys(m).length <= limits.metadataMaxKeys, {
-        error: `metadata must not exceed ${limits.metadataMaxKeys} keys`,
-      })
-      .optional()
-      .nullable()
-      .describe(`Key-value tags: at most ${limits.metadataMaxKeys} keys; string, number or boolean values.`),
+    metadata: metadataSchema(limits.metadataMaxKeys).describe(
+      `Key-value tags: at most ${limits.metadataMaxKeys} keys; string, number or boolean values.`,
+    ),
   });
 }
 

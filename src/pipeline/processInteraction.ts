@@ -18,6 +18,7 @@ import {
   type InteractionMedia,
   type InteractionRecord,
   lockInteraction,
+  routableFacts,
   updateInteractionState,
 } from "../storage/repositories/interactions.ts";
 import { existingProfileIds, getProfile } from "../storage/repositories/profiles.ts";
@@ -271,15 +272,7 @@ async function route(
   interaction: InteractionRecord,
 ): Promise<RoutingDecision> {
   const rules = await listRules(deps.db, interaction.accountId);
-  const decision = routeInteraction(rules, {
-    externalInteractionId: interaction.externalInteractionId,
-    channelType: interaction.channelType,
-    source: interaction.source,
-    language: interaction.language,
-    durationSeconds: interaction.durationSeconds,
-    integrationId: interaction.integrationId,
-    metadata: interaction.metadata,
-  });
+  const decision = routeInteraction(rules, routableFacts(interaction));
   // A rule may point at a profile that was archived since: say so rather than fail.
   const live = await existingProfileIds(deps.db, interaction.accountId, decision.profileIds);
   const missing = decision.profileIds.filter((id) => !live.has(id));

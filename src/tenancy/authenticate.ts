@@ -7,7 +7,12 @@ import { generateToken, hashToken } from "../security/tokens.ts";
 import type { Database } from "../storage/db.ts";
 import { findApiKeyByPrefix, type Role, touchApiKey } from "../storage/repositories/apiKeys.ts";
 import { findSessionByTokenHash, insertSession } from "../storage/repositories/sessions.ts";
-import { findUserByEmail, getUser, type MetadataScope } from "../storage/repositories/users.ts";
+import {
+  findUserByEmail,
+  getUser,
+  type MetadataScope,
+  type UserRecord,
+} from "../storage/repositories/users.ts";
 
 /** Who is calling: an API key or a signed-in user, always of exactly one account. */
 export type Principal =
@@ -75,6 +80,10 @@ export async function authenticateSession(db: Database, clock: Clock, token: str
   if (session.expiresAt <= clock.now()) throw unauthorized("The session has expired; sign in again");
   const user = await getUser(db, session.accountId, session.userId);
   if (!user || user.disabledAt) throw unauthorized("This user is disabled");
+  return userPrincipal(user, session.id);
+}
+
+function userPrincipal(user: UserRecord, sessionId: string): Principal {
   return {
     kind: "user",
     id: user.id,
@@ -83,7 +92,7 @@ export async function authenticateSession(db: Database, clock: Clock, token: str
     email: user.email,
     metadataScope: user.metadataScope,
     agentId: user.agentId,
-    sessionId: session.id,
+    sessionId,
   };
 }
 
@@ -119,18 +128,5 @@ export async function signIn(
     createdAt: now,
     expiresAt,
   });
-  return {
-    token,
-    expiresAt,
-    principal: {
-      kind: "user",
-      id: user.id,
-      accountId: user.accountId,
-      role: user.role,
-      email: user.email,
-      metadataScope: user.metadataScope,
-      agentId: user.agentId,
-      sessionId,
-    },
-  };
+  return { token, expiresAt, principal: userPrincipal(user, sessionId) };
 }

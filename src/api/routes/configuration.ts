@@ -20,6 +20,7 @@ import { audit } from "../../storage/repositories/auditLog.ts";
 import {
   findInteractionsByIdentifiers,
   listRecentInteractions,
+  routableFacts,
 } from "../../storage/repositories/interactions.ts";
 import {
   addProfileVersion,
@@ -437,15 +438,7 @@ const dryRunRoute = defineRoute({
       (await listProfiles(services.db, accountId, { includeArchived: true })).map((p) => [p.id, p]),
     );
     const results = interactions.map((interaction) => {
-      const decision = routeInteraction(rules, {
-        externalInteractionId: interaction.externalInteractionId,
-        channelType: interaction.channelType,
-        source: interaction.source,
-        language: interaction.language,
-        durationSeconds: interaction.durationSeconds,
-        integrationId: interaction.integrationId,
-        metadata: interaction.metadata,
-      });
+      const decision = routeInteraction(rules, routableFacts(interaction));
       return {
         interaction_id: interaction.id,
         external_interaction_id: interaction.externalInteractionId,

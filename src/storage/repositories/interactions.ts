@@ -1,4 +1,4 @@
-import type { RoutingDecision } from "../../core/assignment.ts";
+import type { RoutableInteraction, RoutingDecision } from "../../core/assignment.ts";
 import type { Transcript } from "../../core/transcript.ts";
 import type { Queryable } from "../db.ts";
 import type { RowScope } from "./analyses.ts";
@@ -362,4 +362,17 @@ export async function findInteractionsByIdentifiers(
     [accountId, uuids, identifiers],
   );
   return result.rows.map(toInteractionRecord);
+}
+
+/** The facts of an interaction that assignment rules look at. */
+export function routableFacts(interaction: InteractionRecord): RoutableInteraction {
+  return {
+    externalInteractionId: interaction.externalInteractionId,
+    channelType: interaction.channelType,
+    source: interaction.source,
+    language: interaction.language,
+    durationSeconds: interaction.durationSeconds,
+    integrationId: interaction.integrationId,
+    metadata: interaction.metadata,
+  };
 }

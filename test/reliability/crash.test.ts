@@ -268,6 +268,45 @@ async function withLogs(t: TestContext, log: ChildLog, body: () => Promise<void>
   }
 }
 
+/** What each crash test starts from: a storage, local peers, and a way to start cqa children on it. */
+interface CrashRig {
+  storage: CrashStorage;
+  peers: Awaited<ReturnType<typeof startPeers>>;
+  /** Starts `cqa serve` on the rig's storage and waits until it answers. */
+  start(label: string): Promise<CqaChild>;
+  phase: ReturnType<typeof phases>;
+}
+
+/** Runs `scenario` on a fresh storage and peers, prints the children's logs if it fails, cleans up. */
+async function withCrashRig(
+  t: TestContext,
+  backend: ReturnType<typeof crashStorages>[number],
+  scenario: (rig: CrashRig) => Promise<void>,
+): Promise<void> {
+  const storage = await backend.create();
+  const peers = await startPeers();
+  const log = childLog();
+  const children: CqaChild[] = [];
+  try {
+    await withLogs(t, log, async () => {
+      const phase = phases(t);
+      const start = async (label: string) => {
+        const child = startCqaChild({ storage, port: await freePort(), log, label, env: leaseFor(storage) });
+        children.push(child);
+        await child.ready;
+        phase(label === "first" ? "started" : label);
+        return child;
+      };
+      await scenario({ storage, peers, start, phase });
+    });
+  } finally {
+    for (const child of children) await child.kill9().catch(() => {});
+    await peers.files.close();
+    await peers.receiver.close();
+    await storage.dispose();
+  }
+}
+
 for (const backend of crashStorages()) {
   // On PostgreSQL the two runs mostly wait for leases to run out, so they wait side by side.
   describe(`kill -9 of cqa serve on ${backend.name} storage`, {
@@ -276,122 +315,77 @@ for (const backend of crashStorages()) {
     test("while 500 interactions are in flight: after restart all complete, each analysed once, every webhook received", {
       timeout: 300_000,
     }, async (t) => {
-      const storage = await backend.create();
-      const peers = await startPeers();
-      const log = childLog();
-      const children: CqaChild[] = [];
-      try {
-        await withLogs(t, log, async () => {
-          const phase = phases(t);
-          const first = startCqaChild({
-            storage,
-            port: await freePort(),
-            log,
-            label: "first",
-            env: leaseFor(storage),
-          });
-          children.push(first);
-          await first.ready;
-          phase("started");
-          const account = await createAccount(first);
-          peers.setSecret(account.secret);
-          const run: Peers = { ...peers, account };
-          for (let batch = 0; batch < batches; batch++) {
-            const answer = await ingestBatch(first, run, batch);
-            assert.equal(answer.status, 202, JSON.stringify(answer.body));
-          }
-          await waitFor(
-            "the first analyses to complete",
-            () => countReceived(peers.receiver, "INTERACTION_ANALYSIS_COMPLETED") >= 50,
-            120_000,
-          );
-          phase("ingested, partly processed");
-          await first.kill9();
+      await withCrashRig(t, backend, async ({ storage, peers, start, phase }) => {
+        const first = await start("first");
+        const account = await createAccount(first);
+        peers.setSecret(account.secret);
+        const run: Peers = { ...peers, account };
+        for (let batch = 0; batch < batches; batch++) {
+          const answer = await ingestBatch(first, run, batch);
+          assert.equal(answer.status, 202, JSON.stringify(answer.body));
+        }
+        await waitFor(
+          "the first analyses to complete",
+          () => countReceived(peers.receiver, "INTERACTION_ANALYSIS_COMPLETED") >= 50,
+          120_000,
+        );
+        phase("ingested, partly processed");
+        await first.kill9();
 
-          const atKill = await storage.inspect((db) => statusCounts(db, account.id));
-          t.diagnostic(`at the kill: ${JSON.stringify(atKill)}`);
-          const finished = atKill["completed"] ?? 0;
-          assert.ok(finished > 0, "some interactions had finished at the kill");
-          assert.ok(finished < total, "some interactions had not finished at the kill");
-          assert.equal(
-            Object.values(atKill).reduce((a, b) => a + b, 0),
-            total,
-            "every accepted interaction is stored",
-          );
+        const atKill = await storage.inspect((db) => statusCounts(db, account.id));
+        t.diagnostic(`at the kill: ${JSON.stringify(atKill)}`);
+        const finished = atKill["completed"] ?? 0;
+        assert.ok(finished > 0, "some interactions had finished at the kill");
+        assert.ok(finished < total, "some interactions had not finished at the kill");
+        assert.equal(
+          Object.values(atKill).reduce((a, b) => a + b, 0),
+          total,
+          "every accepted interaction is stored",
+        );
 
-          phase("inspected");
-          const second = startCqaChild({
-            storage,
-            port: await freePort(),
-            log,
-            label: "restarted",
-            env: leaseFor(storage),
-          });
-          children.push(second);
-          await second.ready;
-          phase("restarted");
-          await waitFor(
-            "every interaction's webhooks after the restart",
-            () => events.every((event) => countReceived(peers.receiver, event) === total),
-            restartDeadlineMs,
-          );
-          phase("all done");
-          await second.stop();
-          await assertEffectivelyOnce(t, storage, run);
-          phase("verified");
-        });
-      } finally {
-        for (const child of children) await child.kill9().catch(() => {});
-        await peers.files.close();
-        await peers.receiver.close();
-        await storage.dispose();
-      }
+        phase("inspected");
+        const second = await start("restarted");
+        await waitFor(
+          "every interaction's webhooks after the restart",
+          () => events.every((event) => countReceived(peers.receiver, event) === total),
+          restartDeadlineMs,
+        );
+        phase("all done");
+        await second.stop();
+        await assertEffectivelyOnce(t, storage, run);
+        phase("verified");
+      });
     });
 
     test("during ingest: an accepted batch is never half-stored, and a re-sent batch is not stored twice", {
       timeout: 300_000,
     }, async (t) => {
-      const storage = await backend.create();
-      const peers = await startPeers();
-      const log = childLog();
-      const children: CqaChild[] = [];
-      try {
-        await withLogs(t, log, async () => {
-          const phase = phases(t);
-          const first = startCqaChild({
-            storage,
-            port: await freePort(),
-            log,
-            label: "first",
-            env: leaseFor(storage),
-          });
-          children.push(first);
-          await first.ready;
-          phase("started");
-          const account = await createAccount(first);
-          peers.setSecret(account.secret);
-          const run: Peers = { ...peers, account };
-          const acknowledged: string[] = [];
-          for (const batch of [0, 1]) {
-            const answer = await ingestBatch(first, run, batch);
-            assert.equal(answer.status, 202, JSON.stringify(answer.body));
-            acknowledged.push(answer.body.data.id);
-          }
-          // The third batch is in flight when the process dies: its sender never hears back.
-          const inFlight = ingestBatch(first, run, 2).catch((error: unknown) => error);
-          // Anywhere from before the request arrives to after its transaction committed.
-          await delay(Math.floor(Math.random() * 100));
-          await first.kill9();
-          phase("ingested, killed mid-batch");
-          const thirdAnswer = await inFlight;
-          t.diagnostic(
-            `third batch answer: ${thirdAnswer instanceof Error ? thirdAnswer.message : JSON.stringify(thirdAnswer)}`,
-          );
+      await withCrashRig(t, backend, async ({ storage, peers, start, phase }) => {
+        const first = await start("first");
+        const account = await createAccount(first);
+        peers.setSecret(account.secret);
+        const run: Peers = { ...peers, account };
+        const acknowledged: string[] = [];
+        for (const batch of [0, 1]) {
+          const answer = await ingestBatch(first, run, batch);
+          assert.equal(answer.status, 202, JSON.stringify(answer.body));
+          acknowledged.push(answer.body.data.id);
+        }
+        // The third batch is in flight when the process dies: its sender never hears back.
+        const inFlight = ingestBatch(first, run, 2).catch((error: unknown) => error);
+        // Anywhere from before the request arrives to after its transaction committed.
+        await delay(Math.floor(Math.random() * 100));
+        await first.kill9();
+        phase("ingested, killed mid-batch");
+        const thirdAnswer = await inFlight;
+        t.diagnostic(
+          `third batch answer: ${thirdAnswer instanceof Error ? thirdAnswer.message : JSON.stringify(thirdAnswer)}`,
+        );
 
-          const perBatch = await storage.inspect(async (db) => {
-            // A finished interaction may still have its job row (killed before the job was removed).
-            const rows = await db.query<{ batch: string; n: number; covered: number; ingested: number }>(
-              `SELECT i.metadata->>'batch' AS batch, count(DISTINCT i.id)::int AS n,
+        const perBatch = await storage.inspect(async (db) => {
+          // A finished interaction may still have its job row (killed before the job was removed).
+          const rows = await db.query<{ batch: string; n: number; covered: number; ingested: number }>(
+            `SELECT i.metadata->>'batch' AS batch, count(DISTINCT i.id)::int AS n,
                    count(DISTINCT i.id) FILTER (WHERE j.id IS NOT NULL OR i.status IN ('completed', 'failed'))::int
                      AS covered,
                    count(DISTINCT i.id) FILTER (WHERE o.id IS NOT NULL)::int AS ingested
@@ -399,79 +393,64 @@ for (const backend of crashStorages()) {
                  LEFT JOIN jobs j ON j.payload->>'interactionId' = i.id::text
                  LEFT JOIN outbox o ON o.interaction_id = i.id AND o.event = 'INTERACTION_INGESTED'
                  WHERE i.account_id = $1 GROUP BY 1`,
-              [account.id],
-            );
-            const jobRows = await db.query<{ id: string; accepted: number }>(
-              "SELECT id, accepted FROM ingest_jobs WHERE account_id = $1",
-              [account.id],
-            );
-            return { rows: rows.rows, jobs: jobRows.rows };
-          });
-          t.diagnostic(`after the kill: ${JSON.stringify(perBatch.rows)}`);
-          const stored = new Map(perBatch.rows.map((r) => [Number(r.batch), r]));
-          for (const batch of [0, 1]) {
-            assert.equal(stored.get(batch)?.n, batchSize, `acknowledged batch ${batch} is all there`);
-          }
-          const third = stored.get(2)?.n ?? 0;
-          assert.ok(
-            third === 0 || third === batchSize,
-            `the batch in flight is all or nothing (found ${third})`,
+            [account.id],
           );
-          for (const row of perBatch.rows) {
-            assert.equal(
-              row.covered,
-              row.n,
-              `batch ${row.batch}: every interaction is finished or has its job`,
-            );
-            assert.equal(row.ingested, row.n, `batch ${row.batch}: every interaction has its INGESTED event`);
-          }
-          for (const id of acknowledged) {
-            assert.equal(
-              perBatch.jobs.find((j) => j.id === id)?.accepted,
-              batchSize,
-              "the batch job is recorded",
-            );
-          }
-
-          phase("inspected");
-          const second = startCqaChild({
-            storage,
-            port: await freePort(),
-            log,
-            label: "restarted",
-            env: leaseFor(storage),
-          });
-          children.push(second);
-          await second.ready;
-          phase("restarted");
-          // The sender did not hear back about the third batch, so it sends it again.
-          const resent = await ingestBatch(second, run, 2);
-          if (third === batchSize) {
-            assert.equal(resent.status, 409, "stored before the kill: every item is a duplicate");
-            assert.equal(resent.body.error?.code, "DUPLICATE", JSON.stringify(resent.body));
-          } else {
-            assert.equal(resent.status, 202, JSON.stringify(resent.body));
-          }
-          for (const batch of [3, 4]) {
-            const answer = await ingestBatch(second, run, batch);
-            assert.equal(answer.status, 202, JSON.stringify(answer.body));
-          }
-          await waitFor(
-            "every interaction's webhooks after the restart",
-            () => events.every((event) => countReceived(peers.receiver, event) === total),
-            restartDeadlineMs,
+          const jobRows = await db.query<{ id: string; accepted: number }>(
+            "SELECT id, accepted FROM ingest_jobs WHERE account_id = $1",
+            [account.id],
           );
-          phase("all done");
-          await second.stop();
-          await assertEffectivelyOnce(t, storage, run);
-          phase("verified");
+          return { rows: rows.rows, jobs: jobRows.rows };
         });
-      } finally {
-        for (const child of children) await child.kill9().catch(() => {});
-        await peers.files.close();
-        await peers.receiver.close();
-        await storage.dispose();
-      }
+        t.diagnostic(`after the kill: ${JSON.stringify(perBatch.rows)}`);
+        const stored = new Map(perBatch.rows.map((r) => [Number(r.batch), r]));
+        for (const batch of [0, 1]) {
+          assert.equal(stored.get(batch)?.n, batchSize, `acknowledged batch ${batch} is all there`);
+        }
+        const third = stored.get(2)?.n ?? 0;
+        assert.ok(
+          third === 0 || third === batchSize,
+          `the batch in flight is all or nothing (found ${third})`,
+        );
+        for (const row of perBatch.rows) {
+          assert.equal(
+            row.covered,
+            row.n,
+            `batch ${row.batch}: every interaction is finished or has its job`,
+          );
+          assert.equal(row.ingested, row.n, `batch ${row.batch}: every interaction has its INGESTED event`);
+        }
+        for (const id of acknowledged) {
+          assert.equal(
+            perBatch.jobs.find((j) => j.id === id)?.accepted,
+            batchSize,
+            "the batch job is recorded",
+          );
+        }
+
+        phase("inspected");
+        const second = await start("restarted");
+        // The sender did not hear back about the third batch, so it sends it again.
+        const resent = await ingestBatch(second, run, 2);
+        if (third === batchSize) {
+          assert.equal(resent.status, 409, "stored before the kill: every item is a duplicate");
+          assert.equal(resent.body.error?.code, "DUPLICATE", JSON.stringify(resent.body));
+        } else {
+          assert.equal(resent.status, 202, JSON.stringify(resent.body));
+        }
+        for (const batch of [3, 4]) {
+          const answer = await ingestBatch(second, run, batch);
+          assert.equal(answer.status, 202, JSON.stringify(answer.body));
+        }
+        await waitFor(
+          "every interaction's webhooks after the restart",
+          () => events.every((event) => countReceived(peers.receiver, event) === total),
+          restartDeadlineMs,
+        );
+        phase("all done");
+        await second.stop();
+        await assertEffectivelyOnce(t, storage, run);
+        phase("verified");
+      });
     });
   });
 }

@@ -4,7 +4,6 @@ import { newId } from "../../core/ids.ts";
 import { hashPassword, passwordProblems } from "../../security/passwords.ts";
 import { sqlStateOf } from "../../storage/db.ts";
 import { type ApiKeyRecord, listApiKeys, revokeApiKey, roles } from "../../storage/repositories/apiKeys.ts";
-import { audit } from "../../storage/repositories/auditLog.ts";
 import { revokeSession } from "../../storage/repositories/sessions.ts";
 import {
   deleteUser,
@@ -15,7 +14,8 @@ import {
   updateUser,
 } from "../../storage/repositories/users.ts";
 import { issueApiKey } from "../../tenancy/apiKeys.ts";
-import { actorName, forgetApiKey, signIn } from "../../tenancy/authenticate.ts";
+import { forgetApiKey, signIn } from "../../tenancy/authenticate.ts";
+import { auditAction } from "../auditTrail.ts";
 import { defineRoute } from "../route.ts";
 
 const base = "/api/v1/accounts/{account_id}";
@@ -78,13 +78,9 @@ const createKeyRoute = defineRoute({
         role: (body.role ?? "admin") as ApiKeyRecord["role"],
         at: now,
       });
-      await audit(tx, {
-        accountId: caller.account.id,
-        actor: actorName(caller.principal),
-        action: "api_key.created",
-        target: key.record.id,
-        details: { name: body.name, role: key.record.role },
-        at: now,
+      await auditAction(tx, caller, now, "api_key.created", key.record.id, {
+        name: body.name,
+        role: key.record.role,
       });
       return key;
     });
@@ -118,13 +114,7 @@ const revokeKeyRoute = defineRoute({
     if (!key) throw new AppError("NOT_FOUND", `No API key '${id}' in this account`);
     await services.db.transaction(async (tx) => {
       await revokeApiKey(tx, caller.account.id, id, now);
-      await audit(tx, {
-        accountId: caller.account.id,
-        actor: actorName(caller.principal),
-        action: "api_key.revoked",
-        target: id,
-        at: now,
-      });
+      await auditAction(tx, caller, now, "api_key.revoked", id);
     });
     forgetApiKey(key.prefix);
     return { status: 200, data: presentKey({ ...key, revokedAt: key.revokedAt ?? now }) };
@@ -212,14 +202,7 @@ const createUserRoute = defineRoute({
     try {
       await services.db.transaction(async (tx) => {
         await insertUser(tx, user);
-        await audit(tx, {
-          accountId: caller.account.id,
-          actor: actorName(caller.principal),
-          action: "user.created",
-          target: user.id,
-          details: { email: user.email, role: user.role },
-          at: now,
-        });
+        await auditAction(tx, caller, now, "user.created", user.id, { email: user.email, role: user.role });
       });
     } catch (error) {
       if (sqlStateOf(error) === "23505")
@@ -277,13 +260,9 @@ const updateUserRoute = defineRoute({
       },
       now,
     );
-    await audit(services.db, {
-      accountId: caller.account.id,
-      actor: actorName(caller.principal),
-      action: "user.updated",
-      target: id,
-      details: { ...body, password: body.password ? "(changed)" : undefined },
-      at: now,
+    await auditAction(services.db, caller, now, "user.updated", id, {
+      ...body,
+      password: body.password ? "(changed)" : undefined,
     });
     return { status: 200, data: presentUser(updated!) };
   },
@@ -303,13 +282,7 @@ const deleteUserRoute = defineRoute({
     const id = context.req.param("user_id") ?? "";
     const deleted = /^[0-9a-f-]{36}$/i.test(id) && (await deleteUser(services.db, caller.account.id, id));
     if (!deleted) throw new AppError("NOT_FOUND", `No user '${id}' in this account`);
-    await audit(services.db, {
-      accountId: caller.account.id,
-      actor: actorName(caller.principal),
-      action: "user.deleted",
-      target: id,
-      at: services.clock.now(),
-    });
+    await auditAction(services.db, caller, services.clock.now(), "user.deleted", id);
     return { status: 200, data: { user_id: id, deleted: true } };
   },
 });

@@ -11,10 +11,9 @@ import {
   updateAccount,
 } from "../../storage/repositories/accounts.ts";
 import { getApiKey } from "../../storage/repositories/apiKeys.ts";
-import { audit } from "../../storage/repositories/auditLog.ts";
 import { getUsage } from "../../storage/repositories/usage.ts";
-import { actorName } from "../../tenancy/authenticate.ts";
 import { provisionAccount } from "../../tenancy/provisionAccount.ts";
+import { auditAction } from "../auditTrail.ts";
 import { defineRoute } from "../route.ts";
 import type { ApiServices } from "../services.ts";
 
@@ -262,13 +261,7 @@ const updateAccountRoute = defineRoute({
         },
         now,
       );
-      await audit(tx, {
-        accountId: caller.account.id,
-        actor: actorName(caller.principal),
-        action: "account.updated",
-        details: body,
-        at: now,
-      });
+      await auditAction(tx, caller, now, "account.updated", undefined, body);
       return result;
     });
     return {

@@ -16,7 +16,6 @@ import {
   parseAssignmentRulePatch,
 } from "../../routing/ruleSchema.ts";
 import type { Queryable } from "../../storage/db.ts";
-import { audit } from "../../storage/repositories/auditLog.ts";
 import {
   findInteractionsByIdentifiers,
   listRecentInteractions,
@@ -42,6 +41,7 @@ import {
 } from "../../storage/repositories/rules.ts";
 import { actorName } from "../../tenancy/authenticate.ts";
 import { canSee, rowScopeOf } from "../access.ts";
+import { auditAction } from "../auditTrail.ts";
 import { presentRuleTrace } from "../presenters/routing.ts";
 import { defineRoute } from "../route.ts";
 
@@ -118,13 +118,7 @@ const createProfileRoute = defineRoute({
     const actor = actorName(caller.principal);
     await services.db.transaction(async (tx) => {
       await insertProfile(tx, { id, accountId: caller.account.id, definition, createdBy: actor, at: now });
-      await audit(tx, {
-        accountId: caller.account.id,
-        actor,
-        action: "quality_profile.created",
-        target: id,
-        at: now,
-      });
+      await auditAction(tx, caller, now, "quality_profile.created", id);
     });
     return { status: 201, data: presentProfile(await requireProfile(services.db, caller.account.id, id)) };
   },
@@ -190,14 +184,7 @@ const updateProfileRoute = defineRoute({
     const actor = actorName(caller.principal);
     const version = await services.db.transaction(async (tx) => {
       const saved = await addProfileVersion(tx, caller.account.id, id, definition, actor, now);
-      await audit(tx, {
-        accountId: caller.account.id,
-        actor,
-        action: "quality_profile.versioned",
-        target: id,
-        details: { version: saved },
-        at: now,
-      });
+      await auditAction(tx, caller, now, "quality_profile.versioned", id, { version: saved });
       return saved;
     });
     return {
@@ -225,13 +212,7 @@ const archiveProfileRoute = defineRoute({
     );
     const now = services.clock.now();
     await setProfileArchived(services.db, caller.account.id, profile.id, now, now);
-    await audit(services.db, {
-      accountId: caller.account.id,
-      actor: actorName(caller.principal),
-      action: "quality_profile.archived",
-      target: profile.id,
-      at: now,
-    });
+    await auditAction(services.db, caller, now, "quality_profile.archived", profile.id);
     return { status: 200, data: { profile_id: profile.id, archived: true } };
   },
 });
@@ -297,14 +278,7 @@ const createRuleRoute = defineRoute({
     };
     await services.db.transaction(async (tx) => {
       await insertRule(tx, rule);
-      await audit(tx, {
-        accountId: caller.account.id,
-        actor: actorName(caller.principal),
-        action: "assignment_rule.created",
-        target: rule.id,
-        details: assignmentRuleToApi(rule),
-        at: now,
-      });
+      await auditAction(tx, caller, now, "assignment_rule.created", rule.id, assignmentRuleToApi(rule));
     });
     return { status: 201, data: assignmentRuleToApi(rule) };
   },
@@ -350,14 +324,7 @@ const updateRuleRoute = defineRoute({
     const rule: RuleRecord = { ...current, ...patch, updatedAt: now };
     await services.db.transaction(async (tx) => {
       await updateRule(tx, rule);
-      await audit(tx, {
-        accountId: caller.account.id,
-        actor: actorName(caller.principal),
-        action: "assignment_rule.updated",
-        target: rule.id,
-        details: body,
-        at: now,
-      });
+      await auditAction(tx, caller, now, "assignment_rule.updated", rule.id, body);
     });
     return { status: 200, data: assignmentRuleToApi(rule) };
   },
@@ -378,13 +345,7 @@ const deleteRuleRoute = defineRoute({
     const now = services.clock.now();
     await services.db.transaction(async (tx) => {
       await deleteRule(tx, caller.account.id, rule.id);
-      await audit(tx, {
-        accountId: caller.account.id,
-        actor: actorName(caller.principal),
-        action: "assignment_rule.deleted",
-        target: rule.id,
-        at: now,
-      });
+      await auditAction(tx, caller, now, "assignment_rule.deleted", rule.id);
     });
     return { status: 200, data: { rule_id: rule.id, deleted: true } };
   },

@@ -11,14 +11,13 @@ import {
   type OutboxRecord,
   resendOutboxMessage,
 } from "../../storage/outbox.ts";
-import { audit } from "../../storage/repositories/auditLog.ts";
 import {
   getInteractionById,
   lockInteraction,
   updateInteractionState,
 } from "../../storage/repositories/interactions.ts";
-import { actorName } from "../../tenancy/authenticate.ts";
 import { canSee, rowScopeOf } from "../access.ts";
+import { auditAction } from "../auditTrail.ts";
 import { type AccountCaller, defineRoute } from "../route.ts";
 import type { ApiServices } from "../services.ts";
 import { findVisibleInteraction } from "./ingressReads.ts";
@@ -160,13 +159,7 @@ const resendDeliveryRoute = defineRoute({
       (await deliveryVisible(services, caller, existing)) &&
       (await resendOutboxMessage(services.db, caller.account.id, id, now));
     if (!done) throw new AppError("NOT_FOUND", `No webhook delivery '${id}' in this account`);
-    await audit(services.db, {
-      accountId: caller.account.id,
-      actor: actorName(caller.principal),
-      action: "webhook.resent",
-      target: id,
-      at: now,
-    });
+    await auditAction(services.db, caller, now, "webhook.resent", id);
     services.onQueued();
     const message = await getOutboxMessage(services.db, caller.account.id, id);
     return { status: 202, message: "Queued for delivery", data: presentDelivery(message!) };
@@ -220,14 +213,7 @@ const reprocessRoute = defineRoute({
         ],
         now,
       );
-      await audit(tx, {
-        accountId: caller.account.id,
-        actor: actorName(caller.principal),
-        action: "interaction.reprocessed",
-        target: interaction.id,
-        details: { revision: next },
-        at: now,
-      });
+      await auditAction(tx, caller, now, "interaction.reprocessed", interaction.id, { revision: next });
       return next;
     });
     services.onQueued();

@@ -3,11 +3,12 @@ import type { AccountCaller } from "./route.ts";
 
 /**
  * The rows a caller may see, as metadata conditions: a user's metadata scope, and for agents only
- * their own conversations (metadata agent_id = their agent id). API keys see the whole account.
+ * their own conversations (metadata agent_id = their agent id). API keys see the whole account,
+ * except agent-role keys: a key belongs to no agent, so it sees no conversation.
  */
 export function rowScopeOf(caller: AccountCaller): RowScope {
   const { principal } = caller;
-  if (principal.kind !== "user") return {};
+  if (principal.kind !== "user") return principal.role === "agent" ? { agent_id: [] } : {};
   const scope: RowScope = { ...principal.metadataScope };
   if (principal.role === "agent") scope["agent_id"] = principal.agentId ? [principal.agentId] : [];
   return scope;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type LocalServer, startLocalServer } from "../support/httpPeers.ts";
 import { startTestCqa, type TestCqa, type TestResponse } from "../support/testCqa.ts";
-import { accountPath, chat, createUser, listAnalyses, login, roomyLimits } from "./tenants.ts";
+import { accountPath, chat, createKey, createUser, listAnalyses, login, roomyLimits } from "./tenants.ts";
 
 /** The conversations of the account: who handled them and where. */
 const conversations = {
@@ -113,6 +113,24 @@ describe("row scopes: metadata access scopes and agents' own conversations", () 
     const all = await listAnalyses(cqa, accountId, { apiKey: adminKey });
     assert.deepEqual(shown(all), names);
     assert.equal(all.body.data.pagination.total, names.length);
+  });
+
+  test("an agent-role API key belongs to no agent, so it sees no conversation", async () => {
+    const agentKey = (await createKey(cqa, accountId, adminKey, "agent")).key;
+    const answer = await listAnalyses(cqa, accountId, { apiKey: agentKey });
+    assert.equal(answer.status, 200, answer.text);
+    assert.deepEqual(answer.body.data.analyses, []);
+    assert.equal(answer.body.data.pagination.total, 0);
+    const all = await listAnalyses(cqa, accountId, { apiKey: adminKey });
+    const someInteraction = all.body.data.analyses[0].interaction_id;
+    const detail = await cqa.request(
+      "GET",
+      `${accountPath(accountId)}/ingress/interactions/${someInteraction}`,
+      {
+        apiKey: agentKey,
+      },
+    );
+    assert.equal(detail.status, 404, detail.text);
   });
 
   test("a user scoped to region north lists only north conversations", async () => {

@@ -19,11 +19,14 @@ export interface AccountApi {
 
 export function accountApi(cqa: TestCqa, account: CreatedAccount): AccountApi {
   const base = `/api/v1/accounts/${account.accountId}`;
-  const call = (method: string, path: string, body: unknown, apiKey: string | undefined) =>
-    cqa.request(method, `${base}${path}`, {
-      apiKey: apiKey ?? account.apiKey,
+  // A credential is an API key (cqa_…) or a signed-in user's session token.
+  const call = (method: string, path: string, body: unknown, credential: string | undefined) => {
+    const key = credential ?? account.apiKey;
+    return cqa.request(method, `${base}${path}`, {
+      ...(key.startsWith("cqa_") ? { apiKey: key } : { bearer: key }),
       ...(body === undefined ? {} : { body }),
     });
+  };
   return {
     account,
     get: (path, apiKey) => call("GET", path, undefined, apiKey),

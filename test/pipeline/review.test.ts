@@ -51,11 +51,15 @@ for (const backend of backends()) {
       await cqa.stop();
     });
 
-    async function analysedCall(externalId: string): Promise<{ interactionId: string; analysisId: string }> {
+    async function analysedCall(
+      externalId: string,
+      metadata: Record<string, string> = {},
+    ): Promise<{ interactionId: string; analysisId: string }> {
       const interactionId = await ingest(api, {
         external_interaction_id: externalId,
         transcript_text: transcripts.goodCall,
         callback_url: `${receiver.url}/${externalId}`,
+        metadata,
       });
       await cqa.drain();
       const detail = await interaction(api, interactionId);
@@ -159,12 +163,26 @@ for (const backend of backends()) {
     });
 
     test("an agent raises a dispute and an analyst resolves it with an override: both send DISPUTE webhooks", async () => {
-      const { analysisId } = await analysedCall("disputed");
-      const agentKey = await api.post("/api-keys", { name: "Agent Priya", role: "agent" });
-      assert.equal(agentKey.status, 201, agentKey.text);
+      const { analysisId } = await analysedCall("disputed", { agent_id: "agent-priya" });
+      // Agents sign in as users: their session sees their own conversations (metadata agent_id).
+      const agentUser = await api.post("/users", {
+        email: "priya@example.com",
+        password: "correct horse battery staple",
+        role: "agent",
+        agent_id: "agent-priya",
+      });
+      assert.equal(agentUser.status, 201, agentUser.text);
+      const session = await cqa.request("POST", "/api/v1/auth/login", {
+        body: {
+          account_id: api.account.accountId,
+          email: "priya@example.com",
+          password: "correct horse battery staple",
+        },
+      });
+      assert.equal(session.status, 200, session.text);
       const analystKey = await api.post("/api-keys", { name: "QA analyst", role: "analyst" });
       assert.equal(analystKey.status, 201, analystKey.text);
-      const agent = agentKey.body.data.api_key;
+      const agent: string = session.body.data.token;
       const analyst = analystKey.body.data.api_key;
 
       const qa = await api.put(

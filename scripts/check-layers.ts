@@ -13,6 +13,7 @@ const allowed: Record<string, string[]> = {
   analysis: ["core", "validation"],
   routing: ["core", "validation"],
   tenancy: ["core", "validation", "storage", "security", "analysis"],
+  connectors: ["core", "validation", "storage", "security", "net", "ingest"],
   ingest: ["core", "validation", "storage", "net", "analysis"],
   delivery: ["core", "validation", "storage", "net", "security"],
   pipeline: ["core", "validation", "storage", "net", "analysis", "routing", "ingest", "delivery"],
@@ -29,6 +30,7 @@ const allowed: Record<string, string[]> = {
     "delivery",
     "pipeline",
     "tenancy",
+    "connectors",
   ],
   server: [
     "core",
@@ -43,6 +45,7 @@ const allowed: Record<string, string[]> = {
     "delivery",
     "pipeline",
     "tenancy",
+    "connectors",
     "api",
   ],
   cli: [
@@ -58,6 +61,7 @@ const allowed: Record<string, string[]> = {
     "delivery",
     "pipeline",
     "tenancy",
+    "connectors",
     "api",
     "server",
   ],

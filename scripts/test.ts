@@ -26,6 +26,7 @@ if (!quick && only.length === 0) {
   step("type check", process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"]);
   step("lint", process.execPath, ["node_modules/@biomejs/biome/bin/biome", "check", "."]);
   step("layers", process.execPath, ["scripts/check-layers.ts"]);
+  step("connector docs", process.execPath, ["scripts/connector-docs.ts", "--check"]);
 }
 
 await choosePostgres();

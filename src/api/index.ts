@@ -6,6 +6,7 @@ import { accountRoutes } from "./routes/accounts.ts";
 import { analysisRoutes } from "./routes/analyses.ts";
 import { configurationRoutes } from "./routes/configuration.ts";
 import { ingressRoutes } from "./routes/ingress.ts";
+import { integrationRoutes } from "./routes/integrations.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { systemRoutes } from "./routes/system.ts";
 import type { ApiServices } from "./services.ts";
@@ -22,6 +23,7 @@ export function apiRoutes(version: string): RouteSpec[] {
     ...operationRoutes,
     ...analysisRoutes,
     ...configurationRoutes,
+    ...integrationRoutes,
   ];
   return [...systemRoutes(() => routes, version), ...routes];
 }

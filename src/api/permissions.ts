@@ -11,7 +11,9 @@ export type Permission =
   | "manage:users"
   | "manage:keys"
   | "manage:account"
-  | "manage:webhooks";
+  | "manage:webhooks"
+  | "read:integrations"
+  | "manage:integrations";
 
 const grants: Record<Role, readonly Permission[]> = {
   admin: [
@@ -25,6 +27,8 @@ const grants: Record<Role, readonly Permission[]> = {
     "manage:keys",
     "manage:account",
     "manage:webhooks",
+    "read:integrations",
+    "manage:integrations",
   ],
   supervisor: [
     "ingest",
@@ -34,6 +38,7 @@ const grants: Record<Role, readonly Permission[]> = {
     "dispute:resolve",
     "configure",
     "manage:webhooks",
+    "read:integrations",
   ],
   analyst: ["read", "review", "dispute:resolve"],
   agent: ["read", "dispute:raise"],

@@ -1,3 +1,4 @@
+import type { ConnectorEnvironment } from "../connectors/connectorContext.ts";
 import type { Clock } from "../core/clock.ts";
 import type { FetchAllowList } from "../net/allowList.ts";
 import type { BlobStore } from "../storage/blob/blobStore.ts";
@@ -28,6 +29,10 @@ export interface ApiServices {
   publicUrl: string | null;
   /** Wakes local workers after work was queued. */
   onQueued(): void;
+  /** The connector kinds and what connectors share (database, secrets, fetch policy). */
+  connectors: ConnectorEnvironment;
+  /** Tells this process's integration supervisor that integrations changed (start/stop streams now). */
+  onIntegrationsChanged(): void;
   /** Health of the parts this process depends on. */
   readiness(): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; detail?: string }> }>;
   /** Prometheus text exposition. */

@@ -16,7 +16,8 @@ import {
 /** Runs one kind of job. Handlers must be idempotent: a job can run again after a crash. */
 export interface JobHandler {
   kind: string;
-  run(job: ClaimedJob): Promise<void>;
+  /** `signal` aborts when the worker stops: a long job should stop soon and resume later. */
+  run(job: ClaimedJob, signal: AbortSignal): Promise<void>;
   /** Called once when the job is given up (attempts used up or a permanent error). */
   onGiveUp?(job: ClaimedJob, error: unknown): Promise<void>;
   /** Delay before attempt `attempt + 1`; default: exponential from 5 s, capped at 10 min. */
@@ -52,6 +53,7 @@ export class JobWorker {
   readonly #handlers: Map<string, JobHandler>;
   readonly #running = new Set<Promise<void>>();
   #stopped = true;
+  #stopping = new AbortController();
   #timer: NodeJS.Timeout | null = null;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
@@ -64,6 +66,7 @@ export class JobWorker {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#stopping = new AbortController();
     this.#loop = this.#run();
   }
 
@@ -79,6 +82,7 @@ export class JobWorker {
   async stop(graceMs = 10_000): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#stopping.abort();
     this.notify();
     await this.#loop;
     const drained = Promise.all([...this.#running]).then(() => true);
@@ -150,7 +154,7 @@ export class JobWorker {
     );
     heartbeat.unref();
     try {
-      await handler.run(job);
+      await handler.run(job, this.#stopping.signal);
       await completeJob(db, job.id, this.id);
     } catch (error) {
       await this.#handleFailure(handler, job, error).catch((inner) =>

@@ -7,6 +7,10 @@ import { RateLimiter } from "../api/rateLimiter.ts";
 import { systemRoutes } from "../api/routes/system.ts";
 import type { ApiServices } from "../api/services.ts";
 import type { CqaConfig } from "../config/config.ts";
+import { builtInConnectors } from "../connectors/builtIn.ts";
+import type { ConnectorEnvironment } from "../connectors/connectorContext.ts";
+import { type AnyConnectorDefinition, createConnectorRegistry } from "../connectors/registry.ts";
+import { IntegrationSupervisor, integrationRunHandler } from "../connectors/supervisor.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { AppError, describeError } from "../core/errors.ts";
 import { WebhookDispatcher } from "../delivery/webhookDispatcher.ts";
@@ -41,6 +45,8 @@ export interface StartOptions {
   database?: Database;
   /** How long a webhook receiver gets to answer (default 10 s, as published); tests shorten it. */
   webhookTimeoutMs?: number;
+  /** Connector kinds beside the built-in ones (tests, and simulators under test tooling). */
+  extraConnectors?: readonly AnyConnectorDefinition[];
 }
 
 /** A running cqa: its parts, where it listens, and how to stop it. */
@@ -52,6 +58,8 @@ export interface RunningCqa {
   db: Database;
   worker: JobWorker | null;
   dispatcher: WebhookDispatcher | null;
+  /** Schedules poll integrations and runs stream consumers (worker role). */
+  supervisor: IntegrationSupervisor | null;
   secrets: ServerSecrets;
   log: Logger;
   stop(): Promise<void>;
@@ -111,6 +119,16 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
   const metrics = new Metrics();
   const hasWorkers = config.role !== "api";
   const onError = (message: string, error: unknown) => log.error(message, { error: describeError(error) });
+  const connectors: ConnectorEnvironment = {
+    db,
+    clock,
+    allow,
+    blobs,
+    masterKey: secrets.masterKey,
+    registry: createConnectorRegistry([...builtInConnectors, ...(options.extraConnectors ?? [])]),
+    log,
+    onQueued: () => worker?.notify(),
+  };
 
   const worker = hasWorkers
     ? new JobWorker({
@@ -133,6 +151,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
             },
           }),
           fileIngestionHandler({ db, clock, allow, blobs, onQueued: () => worker?.notify() }),
+          integrationRunHandler(connectors),
         ],
       })
     : null;
@@ -144,6 +163,12 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
         signingSecretFor: signingSecretLookup(db, secrets.masterKey),
         onError,
         ...(options.webhookTimeoutMs ? { timeoutMs: options.webhookTimeoutMs } : {}),
+      })
+    : null;
+
+  const supervisor = hasWorkers
+    ? new IntegrationSupervisor(connectors, () => {
+        worker?.notify();
       })
     : null;
 
@@ -160,6 +185,10 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
     onQueued: () => {
       worker?.notify();
       dispatcher?.notify();
+    },
+    connectors,
+    onIntegrationsChanged: () => {
+      supervisor?.tick().catch((error) => onError("integration supervisor tick failed", error));
     },
     readiness: async () => {
       try {
@@ -197,6 +226,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
   if (options.runLoops ?? true) {
     worker?.start();
     dispatcher?.start();
+    supervisor?.start();
   }
 
   let server: ServerType | null = null;
@@ -243,6 +273,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
         await closed;
         clearTimeout(force);
       }
+      await supervisor?.stop();
       await worker?.stop(config.shutdownGraceMs);
       await dispatcher?.stop();
       await closeDb();
@@ -250,5 +281,5 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
     })();
     return stopping;
   };
-  return { config, url, app, services, db, worker, dispatcher, secrets, log, stop };
+  return { config, url, app, services, db, worker, dispatcher, supervisor, secrets, log, stop };
 }

@@ -592,7 +592,7 @@ for (const backend of backends()) {
         });
         const job = jobs.find((j) => (j.payload as ProcessInteractionPayload).interactionId === id);
         assert.ok(job);
-        await handler.run(job);
+        await handler.run(job, new AbortController().signal);
         await sendDueWebhooks(cqa);
         const firstRun = await outboxOf();
         assert.deepEqual(firstRun.map((r) => r.event).sort(), [
@@ -616,7 +616,7 @@ for (const backend of backends()) {
 
         // A re-run that redoes all the work (as if the end state had not been seen) still adds nothing.
         await cqa.db.query("UPDATE interactions SET status = 'processing' WHERE id = $1", [id]);
-        await handler.run({ ...job, attempts: job.attempts + 1 });
+        await handler.run({ ...job, attempts: job.attempts + 1 }, new AbortController().signal);
         await cqa.drain();
         assert.deepEqual(await outboxOf(), firstRun);
         const after = await interaction(api, id);

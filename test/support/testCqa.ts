@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/config.ts";
+import type { AnyConnectorDefinition } from "../../src/connectors/registry.ts";
 import type { Clock } from "../../src/core/clock.ts";
 import { type RunningCqa, startCqa } from "../../src/server/runtime.ts";
 import type { Database } from "../../src/storage/db.ts";
@@ -49,6 +50,11 @@ export interface TestCqa {
 
 export interface TestCqaOptions {
   backend?: TestDatabase;
+  /**
+   * Run on this already-open database instead of a fresh one (a "restart" of cqa on the same
+   * storage); the caller keeps it open after stop().
+   */
+  database?: Database;
   clock?: Clock;
   env?: Record<string, string>;
   /** Open a real port (default: in-process requests only). */
@@ -57,6 +63,8 @@ export interface TestCqaOptions {
   loops?: boolean;
   /** How long a webhook receiver gets to answer (default 10 s). */
   webhookTimeoutMs?: number;
+  /** Connector kinds beside the built-in ones (see testConnectors.ts). */
+  connectors?: readonly AnyConnectorDefinition[];
 }
 
 /** The storage backends to run a suite on: PGlite always, PostgreSQL when the test run found one. */
@@ -67,7 +75,7 @@ export function backends(): TestDatabase[] {
 /** An in-process cqa on a fresh database, with loopback fetches allowed for local test servers. */
 export async function startTestCqa(options: TestCqaOptions = {}): Promise<TestCqa> {
   const backend = options.backend ?? testDatabases()[0]!;
-  const db = await backend.open();
+  const db = options.database ?? (await backend.open());
   const dataDir = mkdtempSync(join(tmpdir(), "cqa-test-"));
   const config = loadConfig({
     CQA_DATA_DIR: dataDir,
@@ -87,6 +95,7 @@ export async function startTestCqa(options: TestCqaOptions = {}): Promise<TestCq
     runLoops: options.loops ?? false,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}),
+    ...(options.connectors ? { extraConnectors: options.connectors } : {}),
   });
 
   const request = async (method: string, path: string, req: RequestOptions = {}): Promise<TestResponse> => {
@@ -144,7 +153,7 @@ export async function startTestCqa(options: TestCqaOptions = {}): Promise<TestCq
     },
     async stop() {
       await running.stop();
-      await db.close();
+      if (!options.database) await db.close();
     },
   };
 }

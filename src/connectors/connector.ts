@@ -60,6 +60,23 @@ export interface ConnectorInstance {
    * was fixed). Default: the payload is parsed as JSON and mapped like a fresh record.
    */
   itemFromDeadLetter?(payload: string, sourceRef: string): Promise<unknown>;
+  /**
+   * Sends analysis results back to the source system (a Kafka feedback topic, an S3 output prefix…).
+   * At least once, from the outbox: a re-delivery carries the same `deliveryId` and body, so write
+   * idempotently (keyed by external id). Throw to have the batch tried again later.
+   */
+  deliverResults?(results: readonly AnalysisResultMessage[]): Promise<void>;
+}
+
+/** An analysis result for the integration an interaction came from. */
+export interface AnalysisResultMessage {
+  /** Stable across re-deliveries of this result. */
+  deliveryId: string;
+  event: string;
+  interactionId: string | null;
+  externalInteractionId: string | null;
+  /** The result as JSON: the webhook body of INTERACTION_ANALYSIS_COMPLETED / _FAILED (camelCase). */
+  body: string;
 }
 
 /** What a run is asked to do. */

@@ -1,40 +1,46 @@
 import type { ProfileScores } from "../analysis/scoring/scoreProfile.ts";
 import { newId } from "../core/ids.ts";
 import type { WebhookEvent } from "../core/webhookEvents.ts";
-import { type OutboxMessage, webhookMessage } from "../storage/outbox.ts";
+import { integrationResultMessage, type OutboxMessage, webhookMessage } from "../storage/outbox.ts";
 import type { InteractionRecord } from "../storage/repositories/interactions.ts";
 
 /** The interaction facts every analysis event carries. */
 interface EventSubject {
   accountId: string;
-  interaction: Pick<InteractionRecord, "id" | "externalInteractionId" | "callbackUrl">;
+  interaction: Pick<InteractionRecord, "id" | "externalInteractionId" | "callbackUrl" | "integrationId">;
 }
 
-/** Builds one webhook message for the interaction's callback, or none when it has no callback. */
+/**
+ * Builds the messages of one event: a webhook to the interaction's callback (if it has one) and, for
+ * results (`toIntegration`), one for the integration it came from (if any), whose connector sends the
+ * result back to the source system.
+ */
 function analysisEvent(
   subject: EventSubject,
   event: WebhookEvent,
   dedupeKey: string,
   data: Record<string, unknown>,
   now: Date,
+  toIntegration = false,
 ): OutboxMessage[] {
+  const envelope = {
+    event,
+    timestamp: now,
+    accountId: subject.accountId,
+    interactionId: subject.interaction.id,
+    externalInteractionId: subject.interaction.externalInteractionId,
+    data,
+  };
+  const messages: OutboxMessage[] = [];
   const url = subject.interaction.callbackUrl;
-  if (!url) return [];
-  return [
-    webhookMessage({
-      id: newId(),
-      dedupeKey,
-      url,
-      envelope: {
-        event,
-        timestamp: now,
-        accountId: subject.accountId,
-        interactionId: subject.interaction.id,
-        externalInteractionId: subject.interaction.externalInteractionId,
-        data,
-      },
-    }),
-  ];
+  if (url) messages.push(webhookMessage({ id: newId(), dedupeKey, url, envelope }));
+  const integrationId = subject.interaction.integrationId;
+  if (toIntegration && integrationId) {
+    messages.push(
+      integrationResultMessage({ id: newId(), dedupeKey: `integration:${dedupeKey}`, integrationId, envelope }),
+    );
+  }
+  return messages;
 }
 
 export function analysisInProgressEvent(
@@ -89,6 +95,7 @@ export function analysisCompletedEvent(
       kpiResults,
     },
     now,
+    true,
   );
 }
 
@@ -113,5 +120,6 @@ export function analysisFailedEvent(
       ...(analysis ? { analysisId: analysis.id, profileId: analysis.profileId } : {}),
     },
     now,
+    true,
   );
 }

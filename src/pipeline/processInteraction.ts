@@ -158,7 +158,7 @@ async function processInteraction(deps: ProcessInteractionDependencies, job: Cla
       );
     }
     await updateInteractionState(tx, interaction.id, { routing: decision, notAnalysedReason: null }, now);
-    if (await webhooksOn(tx, interaction.accountId)) await addToOutbox(tx, events, now);
+    await addToOutbox(tx, await deliverable(tx, interaction.accountId, events), now);
     return rows;
   });
 
@@ -223,7 +223,7 @@ async function processInteraction(deps: ProcessInteractionDependencies, job: Cla
       },
       now,
     );
-    if (await webhooksOn(tx, interaction.accountId)) await addToOutbox(tx, events, now);
+    await addToOutbox(tx, await deliverable(tx, interaction.accountId, events), now);
   });
 }
 
@@ -382,8 +382,15 @@ async function settleAnalysesNotRerun(
   );
 }
 
-async function webhooksOn(tx: Parameters<typeof getAccount>[0], accountId: string): Promise<boolean> {
-  return (await getAccount(tx, accountId))?.webhooksEnabled ?? false;
+/** The events to write: webhooks only when the account's webhook flag is on; integration results always. */
+async function deliverable(
+  tx: Parameters<typeof getAccount>[0],
+  accountId: string,
+  events: OutboxMessage[],
+): Promise<OutboxMessage[]> {
+  if (events.every((e) => e.channel !== "webhook")) return events;
+  const webhooksEnabled = (await getAccount(tx, accountId))?.webhooksEnabled ?? false;
+  return webhooksEnabled ? events : events.filter((e) => e.channel !== "webhook");
 }
 
 function mediaGaveUp(error: AppError, attempts: number): AppError {
@@ -440,6 +447,6 @@ async function failInteraction(
       events.push(...analysisFailedEvent(subject, failure, { id: row.id, profileId: row.profile_id }, now));
     }
     if (analyses.rows.length === 0) events.push(...analysisFailedEvent(subject, failure, null, now));
-    if (await webhooksOn(tx, interaction.accountId)) await addToOutbox(tx, events, now);
+    await addToOutbox(tx, await deliverable(tx, interaction.accountId, events), now);
   });
 }

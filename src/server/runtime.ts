@@ -10,6 +10,7 @@ import type { CqaConfig } from "../config/config.ts";
 import { builtInConnectors } from "../connectors/builtIn.ts";
 import type { ConnectorEnvironment } from "../connectors/connectorContext.ts";
 import { type AnyConnectorDefinition, createConnectorRegistry } from "../connectors/registry.ts";
+import { IntegrationResultDispatcher } from "../connectors/resultDispatcher.ts";
 import { IntegrationSupervisor, integrationRunHandler } from "../connectors/supervisor.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { AppError, describeError } from "../core/errors.ts";
@@ -60,6 +61,8 @@ export interface RunningCqa {
   dispatcher: WebhookDispatcher | null;
   /** Schedules poll integrations and runs stream consumers (worker role). */
   supervisor: IntegrationSupervisor | null;
+  /** Sends analysis results back to the integrations interactions came from (worker role). */
+  results: IntegrationResultDispatcher | null;
   secrets: ServerSecrets;
   log: Logger;
   stop(): Promise<void>;
@@ -171,6 +174,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
         worker?.notify();
       })
     : null;
+  const results = hasWorkers ? new IntegrationResultDispatcher(connectors) : null;
 
   const services: ApiServices = {
     db,
@@ -185,6 +189,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
     onQueued: () => {
       worker?.notify();
       dispatcher?.notify();
+      results?.notify();
     },
     connectors,
     onIntegrationsChanged: () => {
@@ -227,6 +232,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
     worker?.start();
     dispatcher?.start();
     supervisor?.start();
+    results?.start();
   }
 
   let server: ServerType | null = null;
@@ -274,6 +280,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
         clearTimeout(force);
       }
       await supervisor?.stop();
+      await results?.stop();
       await worker?.stop(config.shutdownGraceMs);
       await dispatcher?.stop();
       await closeDb();
@@ -281,5 +288,5 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
     })();
     return stopping;
   };
-  return { config, url, app, services, db, worker, dispatcher, supervisor, secrets, log, stop };
+  return { config, url, app, services, db, worker, dispatcher, supervisor, results, secrets, log, stop };
 }

@@ -1,7 +1,11 @@
 import { type WebhookEnvelope, webhookBody } from "../core/webhookEvents.ts";
 import type { Queryable } from "./db.ts";
 
-export type OutboxChannel = "webhook";
+/**
+ * `webhook`: an HTTP callback; `integration`: an analysis result for the integration the
+ * interaction came from (Kafka feedback topic, S3 output prefix…), delivered by its connector.
+ */
+export type OutboxChannel = "webhook" | "integration";
 export type OutboxStatus = "pending" | "delivered" | "failed";
 
 /** A message that must leave cqa, written in the same transaction as the change it reports. */
@@ -297,6 +301,25 @@ export function webhookMessage(args: {
     dedupeKey: args.dedupeKey,
     interactionId: args.envelope.interactionId ?? null,
     target: args.url,
+    payload: webhookBody({ ...args.envelope, deliveryId: args.id }),
+  };
+}
+
+/** An analysis result for the integration an interaction came from; its connector delivers it. */
+export function integrationResultMessage(args: {
+  id: string;
+  dedupeKey: string;
+  integrationId: string;
+  envelope: Omit<WebhookEnvelope, "deliveryId">;
+}): OutboxMessage {
+  return {
+    id: args.id,
+    accountId: args.envelope.accountId,
+    channel: "integration",
+    event: args.envelope.event,
+    dedupeKey: args.dedupeKey,
+    interactionId: args.envelope.interactionId ?? null,
+    target: args.integrationId,
     payload: webhookBody({ ...args.envelope, deliveryId: args.id }),
   };
 }

@@ -281,6 +281,30 @@ for (const backend of backends()) {
       assert.deepEqual(supervisor.runningStreams(), []);
     });
 
+    test("analysis results go back to the integration the interactions came from, at least once, same deliveryId", async () => {
+      const id = await create("results");
+      peer.add(feedChat("result-1"), feedChat("result-2"));
+      peer.failResults(1);
+      await call("POST", `/${id}/run`, {});
+      await cqa.drain();
+      const forThese = () => peer.results.filter((r) => r.externalInteractionId?.startsWith("result-"));
+      assert.equal(forThese().length, 0, "the first delivery was refused");
+      const pending = await cqa.db.query<{ status: string; attempts: number; last_error: string }>(
+        "SELECT status, attempts, last_error FROM outbox WHERE channel = 'integration' AND target = $1",
+        [id],
+      );
+      assert.ok(pending.rows.length >= 2);
+      assert.ok(pending.rows.every((r) => r.status === "pending" && r.attempts === 1 && /refused the results/.test(r.last_error)));
+      clock.advance(60_000);
+      await cqa.drain();
+      const delivered = forThese();
+      assert.deepEqual(delivered.map((r) => r.externalInteractionId).sort(), ["result-1", "result-2"]);
+      assert.ok(delivered.every((r) => r.event === "INTERACTION_ANALYSIS_COMPLETED"));
+      const body = JSON.parse(delivered[0]!.body);
+      assert.equal(body.data.status, "COMPLETED");
+      assert.equal(body.deliveryId, delivered[0]!.deliveryId);
+    });
+
     test("a failing integration says so in its status with the last error", async () => {
       const id = await create("failing", { config: { ...peer.config(), token: "bad" } });
       await call("POST", `/${id}/run`, {});

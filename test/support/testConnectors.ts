@@ -116,6 +116,19 @@ export const testFeedConnector: ConnectorDefinition<FeedConfig, FeedCheckpoint> 
       async lag() {
         return { records_behind: 0 };
       },
+      // Results go back to the feed's /results endpoint, as a feedback topic would take them.
+      async deliverResults(results) {
+        const response = await safeFetch(`${new URL(context.config.url).origin}/results`, {
+          allow: context.allow,
+          method: "POST",
+          headers: { authorization: `Bearer ${context.config.token}`, "content-type": "application/json" },
+          body: JSON.stringify(results),
+          timeoutMs: 5_000,
+        });
+        if (response.status !== 200) {
+          throw new AppError("DELIVERY_FAILED", `The feed refused the results (${response.status})`, { retryable: true });
+        }
+      },
     };
   },
 };
@@ -163,6 +176,8 @@ export async function startFeedPeer(token = "feed-token-1") {
   const records: string[] = [];
   let failNextRequests = 0;
   let succeedBeforeFailing = 0;
+  let failResults = 0;
+  const results: { deliveryId: string; event: string; externalInteractionId: string | null; body: string }[] = [];
   const server = await startLocalServer((request, response) => {
     if (request.headers.authorization !== `Bearer ${token}`) {
       response.statusCode = 401;
@@ -178,6 +193,17 @@ export async function startFeedPeer(token = "feed-token-1") {
       return;
     }
     const url = new URL(request.path, "http://feed");
+    if (url.pathname === "/results") {
+      if (failResults > 0) {
+        failResults--;
+        response.statusCode = 503;
+        response.end("{}");
+        return;
+      }
+      results.push(...(JSON.parse(request.body) as typeof results));
+      response.end("{}");
+      return;
+    }
     const after = Number(url.searchParams.get("after") ?? 0);
     const limit = Number(url.searchParams.get("limit") ?? 50);
     const slice = records.slice(after, after + limit).map((body, i) => ({ offset: after + i, body }));
@@ -211,6 +237,12 @@ export async function startFeedPeer(token = "feed-token-1") {
     },
     get size() {
       return records.length;
+    },
+    /** Results the connector sent back, in arrival order. */
+    results,
+    /** The next `n` result deliveries answer 503. */
+    failResults(n: number) {
+      failResults = n;
     },
   };
 }

@@ -147,7 +147,8 @@ export async function startTestCqa(options: TestCqaOptions = {}): Promise<TestCq
       for (let round = 0; round < 200; round++) {
         const jobs = (await running.worker?.drain()) ?? 0;
         const sent = (await running.dispatcher?.deliverDue()) ?? 0;
-        if (jobs === 0 && sent === 0) return;
+        const returned = (await running.results?.deliverDue()) ?? 0;
+        if (jobs === 0 && sent === 0 && returned === 0) return;
       }
       throw new Error("drain(): work kept appearing after 200 rounds");
     },

@@ -59,7 +59,12 @@ export class IntegrationResultDispatcher {
   /** Delivers every due result once; returns how many were attempted. */
   async deliverDue(): Promise<number> {
     const { db, clock } = this.#env;
-    const batch = await claimDueOutbox(db, { channel: "integration", limit: 200, now: clock.now(), leaseMs: 120_000 });
+    const batch = await claimDueOutbox(db, {
+      channel: "integration",
+      limit: 200,
+      now: clock.now(),
+      leaseMs: 120_000,
+    });
     const byIntegration = new Map<string, OutboxRecord[]>();
     for (const message of batch) {
       const list = byIntegration.get(message.target) ?? [];

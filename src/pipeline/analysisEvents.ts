@@ -37,7 +37,12 @@ function analysisEvent(
   const integrationId = subject.interaction.integrationId;
   if (toIntegration && integrationId) {
     messages.push(
-      integrationResultMessage({ id: newId(), dedupeKey: `integration:${dedupeKey}`, integrationId, envelope }),
+      integrationResultMessage({
+        id: newId(),
+        dedupeKey: `integration:${dedupeKey}`,
+        integrationId,
+        envelope,
+      }),
     );
   }
   return messages;

@@ -294,7 +294,11 @@ for (const backend of backends()) {
         [id],
       );
       assert.ok(pending.rows.length >= 2);
-      assert.ok(pending.rows.every((r) => r.status === "pending" && r.attempts === 1 && /refused the results/.test(r.last_error)));
+      assert.ok(
+        pending.rows.every(
+          (r) => r.status === "pending" && r.attempts === 1 && /refused the results/.test(r.last_error),
+        ),
+      );
       clock.advance(60_000);
       await cqa.drain();
       const delivered = forThese();

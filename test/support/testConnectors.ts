@@ -126,7 +126,9 @@ export const testFeedConnector: ConnectorDefinition<FeedConfig, FeedCheckpoint> 
           timeoutMs: 5_000,
         });
         if (response.status !== 200) {
-          throw new AppError("DELIVERY_FAILED", `The feed refused the results (${response.status})`, { retryable: true });
+          throw new AppError("DELIVERY_FAILED", `The feed refused the results (${response.status})`, {
+            retryable: true,
+          });
         }
       },
     };
@@ -177,7 +179,8 @@ export async function startFeedPeer(token = "feed-token-1") {
   let failNextRequests = 0;
   let succeedBeforeFailing = 0;
   let failResults = 0;
-  const results: { deliveryId: string; event: string; externalInteractionId: string | null; body: string }[] = [];
+  const results: { deliveryId: string; event: string; externalInteractionId: string | null; body: string }[] =
+    [];
   const server = await startLocalServer((request, response) => {
     if (request.headers.authorization !== `Bearer ${token}`) {
       response.statusCode = 401;

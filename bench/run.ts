@@ -9,6 +9,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { withDefaultUser } from "../src/storage/postgres.ts";
+import { analysisSection, measureAnalysis, writeAnalysisFigures } from "./analysis.ts";
+import {
+  type DashboardFigures,
+  dashboardSection,
+  measureDashboard,
+  writeDashboardFigures,
+} from "./dashboard.ts";
+import { kafkaSection, measureKafka, writeKafkaFigures } from "./kafka.ts";
 import { type Endpoint, measureLoad } from "./load.ts";
 import {
   aimVerdict,
@@ -18,12 +26,19 @@ import {
   figuresSection,
   writeFigures,
 } from "./report.ts";
+import { measureS3, s3Section, writeS3Figures } from "./s3.ts";
 import { type CqaTarget, probePostgres, type ServerChild, startBareServer, startCqa } from "./servers.ts";
 
 const usage = `npm run bench [-- options]
 
   --quick               short smoke run (1 s warm-up, 3 s per row); does not rewrite the docs
   --only pglite|postgres  measure cqa on one database only (the bare reference always runs)
+  --only dashboard      measure only the dashboard (analysis list bundle size and time to 50 rows)
+  --only analysis       measure only the analysis engine (audio measures, transcription, spotting, scoring)
+  --only kafka          measure only the ECC6x Kafka path (throughput vs a bare consume loop, latency to feedback)
+  --only s3             measure only the S3 connector (listing to ingested vs a bare list + get loop, S3Proxy)
+  --kafka-rate N        kafka: steady events/s of the latency rows (default 200)
+  --loads N             dashboard: page loads measured (default 5; 2 with --quick)
   --duration N          seconds measured per row (default 10)
   --warmup N            seconds of warm-up per row (default 2)
   --connections N       concurrent connections (default 16)
@@ -40,7 +55,9 @@ const ingestPath = (accountId: string, endpoint: Endpoint) =>
 
 interface Settings {
   quick: boolean;
-  only: "pglite" | "postgres" | null;
+  only: "pglite" | "postgres" | "dashboard" | "analysis" | "kafka" | "s3" | null;
+  kafkaRate: number;
+  loads: number;
   durationSeconds: number;
   warmupSeconds: number;
   connections: number;
@@ -61,6 +78,8 @@ function readSettings(argv: string[]): Settings | null {
       warmup: { type: "string" },
       connections: { type: "string" },
       "batch-size": { type: "string" },
+      loads: { type: "string" },
+      "kafka-rate": { type: "string" },
       "database-url": { type: "string" },
       write: { type: "boolean" },
       "no-write": { type: "boolean" },
@@ -71,8 +90,16 @@ function readSettings(argv: string[]): Settings | null {
     return null;
   }
   const only = values.only ?? null;
-  if (only !== null && only !== "pglite" && only !== "postgres") {
-    throw new Error(`--only takes pglite or postgres, not '${only}'`);
+  if (
+    only !== null &&
+    only !== "pglite" &&
+    only !== "postgres" &&
+    only !== "dashboard" &&
+    only !== "analysis" &&
+    only !== "kafka" &&
+    only !== "s3"
+  ) {
+    throw new Error(`--only takes pglite, postgres, dashboard, analysis, kafka or s3, not '${only}'`);
   }
   const quick = values.quick ?? false;
   const number = (name: string, value: string | undefined, fallback: number, min: number) => {
@@ -89,6 +116,8 @@ function readSettings(argv: string[]): Settings | null {
     warmupSeconds: number("warmup", values.warmup, quick ? 1 : 2, 0),
     connections: number("connections", values.connections, 16, 1),
     batchSize: number("batch-size", values["batch-size"], 100, 1),
+    loads: number("loads", values.loads, quick ? 2 : 5, 1),
+    kafkaRate: number("kafka-rate", values["kafka-rate"], 200, 1),
     databaseUrl:
       values["database-url"] ?? process.env["BENCH_DATABASE_URL"] ?? "postgres://127.0.0.1:5432/test",
     write: values["no-write"] ? false : (values.write ?? !partial),
@@ -277,6 +306,10 @@ async function postgresVersion(url: string): Promise<string | null> {
 async function main(argv: string[]): Promise<number> {
   const settings = readSettings(argv);
   if (!settings) return 0;
+  if (settings.only === "dashboard") return benchDashboard(settings);
+  if (settings.only === "analysis") return benchAnalysis(settings);
+  if (settings.only === "kafka") return benchKafka(settings);
+  if (settings.only === "s3") return benchS3(settings);
   const started = performance.now();
   const notes: string[] = [];
 
@@ -342,7 +375,109 @@ async function main(argv: string[]): Promise<number> {
     const why = invalid.length > 0 ? "the run is invalid" : "a partial or --no-write run";
     process.stdout.write(`docs/benchmarks.md left unchanged (${why}; run took ${seconds.toFixed(0)} s).\n`);
   }
-  return invalid.length > 0 ? 1 : 0;
+  if (settings.only !== null) return invalid.length > 0 ? 1 : 0;
+  const dashboard = await benchDashboard(settings);
+  const analysis = await benchAnalysis(settings);
+  const kafka = await benchKafka(settings);
+  const s3 = await benchS3(settings);
+  return invalid.length > 0 ? 1 : Math.max(dashboard, analysis, kafka, s3);
+}
+
+/** The dashboard's figures: the analysis list's JavaScript and how soon its 50 rows show. */
+async function benchDashboard(settings: Settings): Promise<number> {
+  const started = performance.now();
+  process.stderr.write(
+    `Dashboard benchmark: ${settings.loads} loads of the analysis list in headless Chromium\n`,
+  );
+  let figures: DashboardFigures;
+  try {
+    figures = await measureDashboard({
+      loads: settings.loads,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  } catch (error) {
+    process.stderr.write(
+      `  dashboard benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+  const section = dashboardSection(figures, settings.loads);
+  process.stdout.write(`\n${section}\n`);
+  const seconds = (performance.now() - started) / 1000;
+  if (settings.write) {
+    writeDashboardFigures(docsPath, section);
+    process.stdout.write(`Dashboard figures written to docs/benchmarks.md (${seconds.toFixed(0)} s).\n`);
+  } else {
+    process.stdout.write(
+      `docs/benchmarks.md left unchanged (a partial or --no-write run; ${seconds.toFixed(0)} s).\n`,
+    );
+  }
+  return 0;
+}
+
+/** The analysis engine's figures (docs/benchmarks.md, "Analysis figures"). */
+async function benchAnalysis(settings: Settings): Promise<number> {
+  const started = performance.now();
+  process.stderr.write("Analysis benchmark: fixture calls, pocketsphinx-testdata, a 20-KPI profile\n");
+  let section: string;
+  try {
+    const figures = await measureAnalysis({
+      quick: settings.quick,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    section = analysisSection(figures);
+  } catch (error) {
+    process.stderr.write(
+      `  analysis benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+  process.stdout.write(`\n${section}\n`);
+  const seconds = (performance.now() - started) / 1000;
+  if (settings.write) {
+    writeAnalysisFigures(docsPath, section);
+    process.stdout.write(`Analysis figures written to docs/benchmarks.md (${seconds.toFixed(0)} s).\n`);
+  } else {
+    process.stdout.write(
+      `docs/benchmarks.md left unchanged (a partial or --no-write run; ${seconds.toFixed(0)} s).\n`,
+    );
+  }
+  return 0;
+}
+
+/** The ECC6x Kafka figures (docs/benchmarks.md, "Kafka figures"), on a broker started for the run. */
+async function benchKafka(settings: Settings): Promise<number> {
+  const started = performance.now();
+  process.stderr.write(
+    "Kafka benchmark: a real Apache Kafka broker on loopback, ECC6x events with transcripts\n",
+  );
+  let section: string;
+  try {
+    const unreachable = await probePostgres(settings.databaseUrl);
+    const figures = await measureKafka({
+      quick: settings.quick,
+      databaseUrl: unreachable === null ? settings.databaseUrl : null,
+      rate: settings.kafkaRate,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    section = kafkaSection(figures);
+  } catch (error) {
+    process.stderr.write(
+      `  kafka benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+  process.stdout.write(`\n${section}\n`);
+  const seconds = (performance.now() - started) / 1000;
+  if (settings.write) {
+    writeKafkaFigures(docsPath, section);
+    process.stdout.write(`Kafka figures written to docs/benchmarks.md (${seconds.toFixed(0)} s).\n`);
+  } else {
+    process.stdout.write(
+      `docs/benchmarks.md left unchanged (a partial or --no-write run; ${seconds.toFixed(0)} s).\n`,
+    );
+  }
+  return 0;
 }
 
 main(process.argv.slice(2)).then(
@@ -354,3 +489,35 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** The S3 connector's figures: conversations/s from listing to ingested, against a bare list + get loop. */
+async function benchS3(settings: Settings): Promise<number> {
+  const started = performance.now();
+  process.stderr.write("S3 benchmark: S3Proxy on loopback, recording + sidecar pairs\n");
+  let section: string;
+  try {
+    const unreachable = await probePostgres(settings.databaseUrl);
+    const figures = await measureS3({
+      quick: settings.quick,
+      databaseUrl: unreachable === null ? settings.databaseUrl : null,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    section = s3Section(figures);
+  } catch (error) {
+    process.stderr.write(
+      `  s3 benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+  process.stdout.write(`\n${section}\n`);
+  const seconds = (performance.now() - started) / 1000;
+  if (settings.write) {
+    writeS3Figures(docsPath, section);
+    process.stdout.write(`S3 figures written to docs/benchmarks.md (${seconds.toFixed(0)} s).\n`);
+  } else {
+    process.stdout.write(
+      `docs/benchmarks.md left unchanged (a partial or --no-write run; ${seconds.toFixed(0)} s).\n`,
+    );
+  }
+  return 0;
+}

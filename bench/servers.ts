@@ -67,6 +67,7 @@ export async function startCqa(
     CQA_OPERATOR_TOKEN: operatorToken,
     CQA_SECRET_KEY: randomBytes(32).toString("base64url"),
     CQA_LOG_LEVEL: "warn",
+    CQA_SFTP_PORT: "off",
     CQA_ROLE: target.role,
     CQA_SHUTDOWN_GRACE_MS: "1000",
     ...(target.database === "postgres" && schema

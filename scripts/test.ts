@@ -24,10 +24,23 @@ function step(name: string, command: string, commandArgs: string[]): void {
 
 if (!quick && only.length === 0) {
   step("type check", process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"]);
+  step("type check (dashboard)", process.execPath, [
+    "node_modules/typescript/bin/tsc",
+    "-p",
+    "web/tsconfig.json",
+  ]);
+  step("type check (browser tests)", process.execPath, [
+    "node_modules/typescript/bin/tsc",
+    "-p",
+    "tsconfig.browser.json",
+  ]);
   step("lint", process.execPath, ["node_modules/@biomejs/biome/bin/biome", "check", "."]);
   step("layers", process.execPath, ["scripts/check-layers.ts"]);
   step("connector docs", process.execPath, ["scripts/connector-docs.ts", "--check"]);
 }
+
+// The browser tests and `cqa serve` use the built dashboard: build it when web/ changed (a second or two).
+step("dashboard build", process.execPath, ["scripts/build-dashboard.ts", "--if-stale"]);
 
 await choosePostgres();
 

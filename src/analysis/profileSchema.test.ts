@@ -196,7 +196,7 @@ test("every problem of a profile is reported at once, each with its path", () =>
     "categories[0].sub_categories[0].kpis[0].evaluator.min_similarity must be a number between 0.5 and 1",
     'categories[0].sub_categories[0].kpis[0].options must include a "No" option',
     'categories[0].sub_categories[0].kpis[0].options may include an "N/A" option only when allow_na is true',
-    'categories[0].sub_categories[0].kpis[1].evaluator.type must be "phrase_present" or "phrase_absent"',
+    'categories[0].sub_categories[0].kpis[1].evaluator.type must be one of "phrase_present", "phrase_absent", "phrase_spotted", "audio_measure", "sentiment", "llm"',
     "categories[1].sub_categories must contain at least 1 item(s)",
   ]);
 });

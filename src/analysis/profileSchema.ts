@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { audioMeasureNames } from "../core/audio.ts";
 import type {
   Applicability,
   Category,
@@ -104,10 +105,114 @@ const phraseAbsentInput = z.strictObject({
   applies_when: appliesWhenInput.optional(),
 });
 
-const evaluatorInput = z.discriminatedUnion("type", [phrasePresentInput, phraseAbsentInput], {
-  error: (issue) =>
-    issue.code === "invalid_union" ? '{path} must be "phrase_present" or "phrase_absent"' : undefined,
+const thresholdInput = z.number({ error: "{path} must be a number" });
+
+const audioMeasureInput = z
+  .strictObject({
+    type: z.literal("audio_measure"),
+    measure: z.enum(audioMeasureNames, {
+      error: `{path} must be one of ${audioMeasureNames.join(", ")}`,
+    }),
+    operator: z.enum(["lt", "lte", "gt", "gte", "between"], {
+      error: '{path} must be "lt", "lte", "gt", "gte" or "between"',
+    }),
+    value: thresholdInput
+      .optional()
+      .describe("The threshold (shares are 0–1: 0.1 = 10 %; durations in seconds)."),
+    min: thresholdInput.optional().describe("Lower bound for between."),
+    max: thresholdInput.optional().describe("Upper bound for between."),
+    partial_margin: z
+      .number()
+      .min(0, { error: "{path} must not be negative" })
+      .optional()
+      .describe("Missed by at most this much: Partially instead of No."),
+    applies_when: appliesWhenInput.optional(),
+  })
+  .superRefine((input, ctx) => {
+    const issue = (path: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [path], message, input });
+    if (input.operator === "between") {
+      if (input.min === undefined || input.max === undefined)
+        issue("min", '{path} and max are required with "between"');
+      else if (input.min > input.max)
+        issue("min", `{path} (${input.min}) must not be greater than max (${input.max})`);
+      if (input.value !== undefined) issue("value", '{path} is not used with "between": give min and max');
+    } else if (input.value === undefined) {
+      issue("value", `{path} is required with "${input.operator}"`);
+    }
+    const share = input.measure.endsWith("_share") || input.measure === "talk_ratio";
+    for (const key of ["value", "min", "max"] as const) {
+      const v = input[key];
+      if (share && v !== undefined && (v < 0 || v > 1)) {
+        issue(key, `{path} must be between 0 and 1 for ${input.measure} (a share: 0.1 = 10 %)`);
+      }
+    }
+  });
+
+const phraseSpottedInput = z.strictObject({
+  type: z.literal("phrase_spotted"),
+  phrases: phrasesInput,
+  speaker: speakerInput.optional().describe("Who must say it; default agent."),
+  window: z
+    .strictObject({ first_seconds: positive(false).optional(), last_seconds: positive(false).optional() })
+    .refine((w) => w.first_seconds !== undefined || w.last_seconds !== undefined, {
+      error: "{path} must set first_seconds or last_seconds",
+    })
+    .optional(),
+  min_similarity: similarityInput.optional(),
+  min_confidence: z
+    .number({ error: "{path} must be a number between 0 and 1" })
+    .min(0)
+    .max(1)
+    .optional()
+    .describe("How sure the spotter must be of a hit heard in the audio (default 0.9)."),
+  applies_when: appliesWhenInput.optional(),
 });
+
+const sentimentInput = z.strictObject({
+  type: z.literal("sentiment"),
+  speaker: z.enum(["agent", "customer"], { error: '{path} must be "agent" or "customer"' }),
+  expect: z.enum(["improves", "not_worse", "positive_end", "not_negative"], {
+    error: '{path} must be "improves", "not_worse", "positive_end" or "not_negative"',
+  }),
+  applies_when: appliesWhenInput.optional(),
+});
+
+const llmInput = z.strictObject({
+  type: z.literal("llm"),
+  prompt: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? "{path} is required: say in your words what the model should check"
+          : "{path} must be a string",
+    })
+    .trim()
+    .min(1, { error: "{path} must not be empty" })
+    .max(4000, { error: "{path} must be at most 4000 characters" })
+    .describe("What the model should check, in your words; the KPI's question is sent with it."),
+  applies_when: appliesWhenInput.optional(),
+});
+
+const evaluatorTypes = [
+  "phrase_present",
+  "phrase_absent",
+  "phrase_spotted",
+  "audio_measure",
+  "sentiment",
+  "llm",
+];
+
+const evaluatorInput = z.discriminatedUnion(
+  "type",
+  [phrasePresentInput, phraseAbsentInput, phraseSpottedInput, audioMeasureInput, sentimentInput, llmInput],
+  {
+    error: (issue) =>
+      issue.code === "invalid_union"
+        ? `{path} must be one of ${evaluatorTypes.map((t) => `"${t}"`).join(", ")}`
+        : undefined,
+  },
+);
 
 const optionInput = z.strictObject({
   uid: idInput.optional(),
@@ -317,6 +422,47 @@ function toOptions(input: KpiInput, kpiId: string, allowNa: boolean): KpiOption[
 type EvaluatorInput = z.infer<typeof evaluatorInput>;
 
 function toEvaluator(input: EvaluatorInput): EvaluatorConfig {
+  const appliesWhen =
+    input.applies_when === undefined ? {} : { appliesWhen: toApplicability(input.applies_when) };
+  switch (input.type) {
+    case "audio_measure":
+      return {
+        type: "audio_measure",
+        measure: input.measure,
+        operator: input.operator,
+        ...(input.value === undefined ? {} : { value: input.value }),
+        ...(input.min === undefined ? {} : { min: input.min }),
+        ...(input.max === undefined ? {} : { max: input.max }),
+        ...(input.partial_margin === undefined ? {} : { partialMargin: input.partial_margin }),
+        ...appliesWhen,
+      };
+    case "phrase_spotted": {
+      const window: { firstSeconds?: number; lastSeconds?: number } = {};
+      if (input.window?.first_seconds !== undefined) window.firstSeconds = input.window.first_seconds;
+      if (input.window?.last_seconds !== undefined) window.lastSeconds = input.window.last_seconds;
+      return {
+        type: "phrase_spotted",
+        phrases: input.phrases,
+        ...(input.speaker === undefined ? {} : { speaker: input.speaker }),
+        ...(input.window === undefined ? {} : { window }),
+        ...(input.min_similarity === undefined ? {} : { minSimilarity: input.min_similarity }),
+        ...(input.min_confidence === undefined ? {} : { minConfidence: input.min_confidence }),
+        ...appliesWhen,
+      };
+    }
+    case "sentiment":
+      return { type: "sentiment", speaker: input.speaker, expect: input.expect, ...appliesWhen };
+    case "llm":
+      return { type: "llm", prompt: input.prompt, ...appliesWhen };
+    case "phrase_present":
+    case "phrase_absent":
+      return toPhraseEvaluator(input);
+  }
+}
+
+function toPhraseEvaluator(
+  input: Extract<EvaluatorInput, { type: "phrase_present" | "phrase_absent" }>,
+): EvaluatorConfig {
   const common = {
     phrases: input.phrases,
     ...(input.speaker === undefined ? {} : { speaker: input.speaker }),
@@ -391,6 +537,43 @@ function kpiToApi(kpi: Kpi): unknown {
 }
 
 function evaluatorToApi(evaluator: EvaluatorConfig): unknown {
+  const appliesWhen =
+    evaluator.appliesWhen === undefined ? {} : { applies_when: applicabilityToApi(evaluator.appliesWhen) };
+  switch (evaluator.type) {
+    case "audio_measure":
+      return {
+        type: evaluator.type,
+        measure: evaluator.measure,
+        operator: evaluator.operator,
+        ...(evaluator.value === undefined ? {} : { value: evaluator.value }),
+        ...(evaluator.min === undefined ? {} : { min: evaluator.min }),
+        ...(evaluator.max === undefined ? {} : { max: evaluator.max }),
+        ...(evaluator.partialMargin === undefined ? {} : { partial_margin: evaluator.partialMargin }),
+        ...appliesWhen,
+      };
+    case "phrase_spotted":
+      return {
+        type: evaluator.type,
+        phrases: evaluator.phrases,
+        ...(evaluator.speaker === undefined ? {} : { speaker: evaluator.speaker }),
+        ...(evaluator.window === undefined ? {} : { window: windowToApi(evaluator.window) }),
+        ...(evaluator.minSimilarity === undefined ? {} : { min_similarity: evaluator.minSimilarity }),
+        ...(evaluator.minConfidence === undefined ? {} : { min_confidence: evaluator.minConfidence }),
+        ...appliesWhen,
+      };
+    case "sentiment":
+      return { type: evaluator.type, speaker: evaluator.speaker, expect: evaluator.expect, ...appliesWhen };
+    case "llm":
+      return { type: evaluator.type, prompt: evaluator.prompt, ...appliesWhen };
+    case "phrase_present":
+    case "phrase_absent":
+      return phraseEvaluatorToApi(evaluator);
+  }
+}
+
+function phraseEvaluatorToApi(
+  evaluator: Extract<EvaluatorConfig, { type: "phrase_present" | "phrase_absent" }>,
+): unknown {
   const common = {
     type: evaluator.type,
     phrases: evaluator.phrases,

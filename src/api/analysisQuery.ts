@@ -65,7 +65,8 @@ export function parseAnalysisQuery(
     fail("other_filters must be an array of filter objects");
   const list = (filters ?? []) as unknown[];
   let range: { from: Date; to: Date } | null = null;
-  let score: AnalysisFilter["score"];
+  // Several score filters all apply (a range is two of them).
+  const scores: NonNullable<AnalysisFilter["scores"]> = [];
   for (const [index, raw] of list.entries()) {
     if (!raw || typeof raw !== "object")
       fail(`other_filters[${index}] must be an object with field, operator and value`);
@@ -78,7 +79,7 @@ export function parseAnalysisQuery(
       const value =
         typeof filter.value === "string" && filter.value.trim() !== "" ? Number(filter.value) : filter.value;
       if (typeof value !== "number" || !Number.isFinite(value)) fail("score filter value must be a number");
-      score = { operator: filter.operator as ScoreOperator, value: value as number };
+      scores.push({ operator: filter.operator as ScoreOperator, value: value as number });
     } else {
       fail(
         `Unsupported filter field '${String(filter.field)}' in other_filters; supported fields are date and score`,
@@ -97,7 +98,7 @@ export function parseAnalysisQuery(
   return {
     from: range!.from,
     to: range!.to,
-    ...(score ? { score } : {}),
+    ...(scores.length > 0 ? { scores } : {}),
     ...(typeof profile === "string" ? { profileId: profile } : {}),
     ...(metadataGroups ? { metadataGroups } : {}),
     limit,

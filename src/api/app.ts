@@ -11,6 +11,7 @@ import { errorResponse, successResponse } from "./envelope.ts";
 import { roleAllows, rolesWith } from "./permissions.ts";
 import type { AccountCaller, RouteSpec } from "./route.ts";
 import type { ApiServices } from "./services.ts";
+import { assertCsrf, sessionTokenFromCookie } from "./sessionCookie.ts";
 
 const defaultMaxBodyBytes = 1024 * 1024;
 
@@ -165,11 +166,16 @@ async function authenticateCaller(
 ): Promise<AccountCaller> {
   const apiKey = c.req.header("x-api-key");
   const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
+  const cookieToken = sessionTokenFromCookie(c);
   let principal: Principal;
   if (apiKey && !sessionOnly) {
     principal = await authenticateApiKey(services.db, services.clock, apiKey);
   } else if (bearer) {
     principal = await authenticateSession(services.db, services.clock, bearer);
+  } else if (cookieToken) {
+    // The dashboard's session cookie; a change also needs the session's CSRF token.
+    principal = await authenticateSession(services.db, services.clock, cookieToken);
+    assertCsrf(c, services.masterKey, cookieToken);
   } else {
     throw new AppError(
       "UNAUTHORIZED",

@@ -4,10 +4,16 @@ import type { RouteSpec } from "./route.ts";
 import { accessRoutes } from "./routes/access.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { analysisRoutes } from "./routes/analyses.ts";
+import { analysisSettingsRoutes } from "./routes/analysisSettings.ts";
 import { configurationRoutes } from "./routes/configuration.ts";
+import { embedRoutes } from "./routes/embed.ts";
+import { exoliteLaunchRoutes } from "./routes/exoliteLaunch.ts";
 import { ingressRoutes } from "./routes/ingress.ts";
+import { insightRoutes } from "./routes/insights.ts";
 import { integrationRoutes } from "./routes/integrations.ts";
+import { metadataFieldRoutes } from "./routes/metadataFields.ts";
 import { operationRoutes } from "./routes/operations.ts";
+import { sftpUserRoutes } from "./routes/sftpUsers.ts";
 import { systemRoutes } from "./routes/system.ts";
 import type { ApiServices } from "./services.ts";
 
@@ -22,8 +28,15 @@ export function apiRoutes(version: string): RouteSpec[] {
     ...ingressRoutes,
     ...operationRoutes,
     ...analysisRoutes,
+    // Before the profile routes: /quality-profiles/validate is more specific than /quality-profiles/{id}.
+    ...analysisSettingsRoutes,
     ...configurationRoutes,
+    ...metadataFieldRoutes,
+    ...insightRoutes,
     ...integrationRoutes,
+    ...sftpUserRoutes,
+    ...embedRoutes,
+    ...exoliteLaunchRoutes,
   ];
   return [...systemRoutes(() => routes, version), ...routes];
 }

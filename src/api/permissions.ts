@@ -48,6 +48,11 @@ export function roleAllows(role: Role, permission: Permission): boolean {
   return grants[role].includes(permission);
 }
 
+/** Everything a role may do, for clients that show or hide what the caller cannot use. */
+export function permissionsOf(role: Role): Permission[] {
+  return [...grants[role]];
+}
+
 /** For error messages: which roles could do it. */
 export function rolesWith(permission: Permission): Role[] {
   return (Object.keys(grants) as Role[]).filter((role) => grants[role].includes(permission));

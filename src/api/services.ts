@@ -1,5 +1,6 @@
 import type { ConnectorEnvironment } from "../connectors/connectorContext.ts";
 import type { Clock } from "../core/clock.ts";
+import type { Engines } from "../engines/engineSet.ts";
 import type { FetchAllowList } from "../net/allowList.ts";
 import type { BlobStore } from "../storage/blob/blobStore.ts";
 import type { Database } from "../storage/db.ts";
@@ -35,6 +36,8 @@ export interface ApiServices {
   onIntegrationsChanged(): void;
   /** Health of the parts this process depends on. */
   readiness(): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; detail?: string }> }>;
+  /** The speech and language engines this server has (absent in processes built without them). */
+  engines?: Engines;
   /** Prometheus text exposition. */
   metrics(): Promise<string>;
   /** Called once per answered request, for metrics. */

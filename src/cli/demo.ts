@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../config/config.ts";
@@ -72,7 +73,12 @@ Agent: Is there anything else I can help you with today? Thank you for calling, 
 interface DemoAccount {
   account_id: string;
   api_key: string;
+  /** The dashboard's demo admin (added by later versions of the demo to older data dirs). */
+  dashboard_email?: string;
+  dashboard_password?: string;
 }
+
+const demoAdminEmail = "admin@demo.cqa.local";
 
 /**
  * Starts cqa on the embedded default, creates a demo account (once; kept in the data dir), ingests
@@ -114,6 +120,10 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<number> {
   }
   const auth = { "x-api-key": account.api_key };
   const base = `/api/v1/accounts/${account.account_id}`;
+  if (!account.dashboard_password) {
+    account = { ...account, ...(await createDemoAdmin(call, base, auth)) };
+    writeFileSync(accountFile, JSON.stringify(account, null, 2), { mode: 0o600 });
+  }
   const run = Date.now().toString(36);
 
   say(`cqa demo — ${running.url} (embedded database in ${config.dataDir})`);
@@ -153,6 +163,12 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<number> {
     }
     say();
   }
+  const signIn = `${running.url}/?account=${account.account_id}&email=${encodeURIComponent(account.dashboard_email ?? "")}`;
+  say(`Dashboard: ${signIn}`);
+  say(
+    `  sign in as ${account.dashboard_email} with password ${account.dashboard_password} (kept in ${accountFile})`,
+  );
+  say();
   say("Try it yourself:");
   say(
     `  curl -s ${running.url}${base}/ingress/interactions/${ids[0]?.interactionId} -H 'X-API-Key: ${account.api_key}'`,
@@ -161,6 +177,39 @@ export async function runDemo(env: NodeJS.ProcessEnv): Promise<number> {
   await waitForSignal();
   await running.stop();
   return 0;
+}
+
+type DemoCall = (
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+) => Promise<{ status: number; body: { data?: Record<string, unknown>; message?: string } }>;
+
+/** An admin user for the dashboard, with a generated password (the demo prints it). */
+async function createDemoAdmin(
+  call: DemoCall,
+  base: string,
+  auth: Record<string, string>,
+): Promise<{ dashboard_email: string; dashboard_password: string }> {
+  const password = randomBytes(12).toString("base64url");
+  const created = await call("POST", `${base}/users`, auth, {
+    email: demoAdminEmail,
+    password,
+    role: "admin",
+    display_name: "Demo admin",
+  });
+  if (created.status === 409) {
+    // A data dir from an earlier run whose password was not kept: give the user a new one.
+    const users = (await call("GET", `${base}/users`, auth)).body.data?.["users"] as
+      | { user_id: string; email: string }[]
+      | undefined;
+    const user = users?.find((u) => u.email === demoAdminEmail);
+    if (user) await call("PATCH", `${base}/users/${user.user_id}`, auth, { password });
+  } else if (created.status !== 201) {
+    throw new Error(`Could not create the demo's dashboard user: ${created.body.message}`);
+  }
+  return { dashboard_email: demoAdminEmail, dashboard_password: password };
 }
 
 async function waitForAnalysis(

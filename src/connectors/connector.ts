@@ -2,8 +2,11 @@ import type { z } from "zod";
 import type { Clock } from "../core/clock.ts";
 import type { IngestItemResult } from "../ingest/ingestInteractions.ts";
 import type { FetchAllowList } from "../net/allowList.ts";
+import type { CredentialedFetchLimits, FetchOwner } from "../net/credentialedFetch.ts";
+import type { SafeStreamResponse } from "../net/safeFetch.ts";
 import type { BlobStore } from "../storage/blob/blobStore.ts";
 import type { Queryable } from "../storage/db.ts";
+import type { InboxEntry } from "../storage/repositories/sftpFiles.ts";
 
 /**
  * A connector to a system a contact centre runs. Declared, not wired by hand: the registry lists
@@ -66,6 +69,17 @@ export interface ConnectorInstance {
    * idempotently (keyed by external id). Throw to have the batch tried again later.
    */
   deliverResults?(results: readonly AnalysisResultMessage[]): Promise<void>;
+  /**
+   * Opens a recording, transcript or file URL that needs this integration's credentials (an
+   * `s3://` key of its bucket, the peer's recording URL); answers null for a URL that is not its own.
+   * The pipeline calls it for interactions that came from this integration (and, for `s3://` URLs,
+   * for any interaction or file job of the account).
+   */
+  openMedia?(
+    url: string,
+    owner: FetchOwner,
+    limits: CredentialedFetchLimits,
+  ): Promise<SafeStreamResponse | null>;
 }
 
 /** An analysis result for the integration an interaction came from. */
@@ -146,6 +160,30 @@ export interface ConnectorContext<Config, Checkpoint> {
       inTransaction?: (tx: Queryable, results: IngestItemResult[]) => Promise<void>;
     },
   ): Promise<IngestItemResult[]>;
+  /**
+   * Which of these external ids the account has stored already: a source that reads records again on
+   * purpose (a look-back window) skips those instead of counting them as duplicates.
+   */
+  storedExternalIds(externalIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * The result document of an interaction (its facts and the analysis detail document of each profile
+   * applied, as `GET /analyses/{id}` answers), for connectors that write results back; null if gone.
+   */
+  resultDocument(interactionId: string): Promise<Record<string, unknown> | null>;
+  /**
+   * The account's SFTP inbox (files uploaded to cqa's SFTP endpoint), read-only; a connector that moves
+   * or writes files there does so inside `ingest(…, { inTransaction })`, with the data it ingested.
+   */
+  inbox: {
+    list(folder: string): Promise<InboxEntry[]>;
+    get(path: string): Promise<InboxEntry | null>;
+  };
+  /**
+   * File-based sources: the version (ETag) at which each of these objects was taken in, by key. An
+   * object whose version is unchanged is not read again; record versions in `ingest`'s `inTransaction`
+   * with `recordSourceObjects`, so they commit with the interactions they produced.
+   */
+  processedObjects(keys: readonly string[]): Promise<Map<string, string>>;
   /** Records health for the status page: lag, and an error (or null once healthy again). */
   reportHealth(change: { lag?: unknown; error?: string | null; success?: boolean }): Promise<void>;
 }

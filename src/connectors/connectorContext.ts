@@ -18,6 +18,9 @@ import {
   takeReplay,
   updateIntegrationHealth,
 } from "../storage/repositories/integrations.ts";
+import { findByExternalIds } from "../storage/repositories/interactions.ts";
+import { getInboxEntry, listInboxFolder } from "../storage/repositories/sftpFiles.ts";
+import { sourceObjectVersions } from "../storage/repositories/sourceObjects.ts";
 import { joinSecrets } from "./configSecrets.ts";
 import type {
   ConnectorContext,
@@ -27,6 +30,7 @@ import type {
   UnreadableRecord,
 } from "./connector.ts";
 import type { AnyConnectorDefinition, ConnectorRegistry } from "./registry.ts";
+import { interactionResultDocument } from "./resultDocument.ts";
 
 /** What every connector of a process shares. */
 export interface ConnectorEnvironment {
@@ -113,6 +117,15 @@ function connectorContext(
         : null;
     },
     ingest: (records, options = {}) => ingestFromSource(env, integration, records, options),
+    processedObjects: (keys) => sourceObjectVersions(db, integration.id, keys),
+    resultDocument: (interactionId) => interactionResultDocument(db, integration.accountId, interactionId),
+    async storedExternalIds(externalIds) {
+      return new Set((await findByExternalIds(db, integration.accountId, [...externalIds])).keys());
+    },
+    inbox: {
+      list: (folder) => listInboxFolder(db, integration.accountId, folder),
+      get: (path) => getInboxEntry(db, integration.accountId, path),
+    },
     async reportHealth(change) {
       const at = clock.now();
       await updateIntegrationHealth(db, integration.id, {

@@ -53,8 +53,8 @@ export interface RoutableInteraction {
   metadata: Record<string, unknown>;
 }
 
-/** Why not analysed, when no profile applies. */
-export type NotAnalysedReason = "no_rules" | "no_rule_matched" | "sampled_out";
+/** Why not analysed, when no profile applies (or the recording gives nothing to analyse). */
+export type NotAnalysedReason = "no_rules" | "no_rule_matched" | "sampled_out" | "too_short" | "no_speech";
 
 /** What one rule concluded about one interaction. */
 export interface RuleTrace {

@@ -23,6 +23,8 @@ export type InternalErrorCode =
   | "FETCH_FAILED"
   | "MEDIA_NOT_READY"
   | "MEDIA_INVALID"
+  | "ENGINE_UNAVAILABLE"
+  | "ENGINE_FAILED"
   | "TRANSCRIPT_INVALID"
   | "ANALYSIS_FAILED"
   | "DELIVERY_FAILED";
@@ -85,6 +87,8 @@ export function faultOf(code: ErrorCode): ErrorFault {
     case "FETCH_FAILED":
     case "MEDIA_NOT_READY":
     case "DELIVERY_FAILED":
+    case "ENGINE_UNAVAILABLE":
+    case "ENGINE_FAILED":
       return "operational";
     case "INTERNAL_ERROR":
     case "ANALYSIS_FAILED":

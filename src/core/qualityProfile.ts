@@ -1,3 +1,4 @@
+import type { AudioMeasureName } from "./audio.ts";
 import type { Evidence } from "./transcript.ts";
 
 /** The answers an evaluator can give. */
@@ -54,7 +55,58 @@ export type EvaluatorConfig =
       speaker?: SpeakerFilter;
       minSimilarity?: number;
       appliesWhen?: Applicability;
-    };
+    }
+  | AudioMeasureEvaluator
+  | PhraseSpottedEvaluator
+  | SentimentEvaluator
+  | LlmEvaluator;
+
+/** A threshold on a measure of the recording ("dead air under 10 %", "no silence over 30 s"). */
+export interface AudioMeasureEvaluator {
+  type: "audio_measure";
+  measure: AudioMeasureName;
+  /** Yes when `measure <operator> value` (or within min..max for `between`). */
+  operator: "lt" | "lte" | "gt" | "gte" | "between";
+  value?: number;
+  min?: number;
+  max?: number;
+  /** Missed by no more than this (in the measure's unit): Partially instead of No. */
+  partialMargin?: number;
+  appliesWhen?: Applicability;
+}
+
+/** A phrase heard in the recording by keyword spotting, or read in the (rough) transcript. */
+export interface PhraseSpottedEvaluator {
+  type: "phrase_spotted";
+  phrases: string[];
+  speaker?: SpeakerFilter;
+  window?: Pick<PhraseWindow, "firstSeconds" | "lastSeconds">;
+  /** How close a transcript match must be (0..1, default 0.8). */
+  minSimilarity?: number;
+  /** How sure the spotter must be of a hit heard in the audio (0..1, default 0.9). */
+  minConfidence?: number;
+  appliesWhen?: Applicability;
+}
+
+/** The mood of one party, at the start of the call against its end. */
+export interface SentimentEvaluator {
+  type: "sentiment";
+  speaker: "agent" | "customer";
+  /**
+   * improves: ends better than it started (or stays positive); not_worse: does not end worse;
+   * positive_end: ends positive; not_negative: not negative overall.
+   */
+  expect: "improves" | "not_worse" | "positive_end" | "not_negative";
+  appliesWhen?: Applicability;
+}
+
+/** A question put to a language model (any OpenAI-compatible chat endpoint) about the transcript. */
+export interface LlmEvaluator {
+  type: "llm";
+  /** What to judge, in the QA manager's words; the KPI's question is sent with it. */
+  prompt: string;
+  appliesWhen?: Applicability;
+}
 
 export interface Kpi {
   id: string;

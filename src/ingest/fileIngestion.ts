@@ -6,6 +6,7 @@ import { AppError, describeError } from "../core/errors.ts";
 import { newId } from "../core/ids.ts";
 import { type AccountLimits, resolveLimits } from "../core/limits.ts";
 import { type FetchAllowList, isPrivateAddress } from "../net/allowList.ts";
+import type { CredentialedFetcher } from "../net/credentialedFetch.ts";
 import { safeFetchStream } from "../net/safeFetch.ts";
 import type { BlobStore } from "../storage/blob/blobStore.ts";
 import type { Database } from "../storage/db.ts";
@@ -85,6 +86,8 @@ export interface FileJobDependencies {
   clock: Clock;
   allow: FetchAllowList;
   onQueued?: () => void;
+  /** Opens s3:// file URLs with the account's S3 integration; without it they are refused. */
+  credentials?: CredentialedFetcher;
 }
 
 /**
@@ -97,7 +100,7 @@ export async function submitFileJob(
   limits: AccountLimits,
   submission: FileSubmission,
 ): Promise<string> {
-  await assertFetchableUrl(submission.file_url, deps.allow);
+  await assertFetchableUrl(submission.file_url, deps, account.id);
   const jobId = newId();
   const request: FileJobRequest = {
     file_url: submission.file_url,
@@ -155,14 +158,20 @@ export async function submitFileJob(
 }
 
 /** Refuses file URLs that point inside the network unless the operator allowed the host. */
-async function assertFetchableUrl(fileUrl: string, allow: FetchAllowList): Promise<void> {
+async function assertFetchableUrl(
+  fileUrl: string,
+  deps: FileJobDependencies,
+  accountId: string,
+): Promise<void> {
+  const { allow } = deps;
   const url = new URL(fileUrl);
   if (url.protocol === "s3:") {
-    throw new AppError(
-      "VALIDATION_ERROR",
-      "s3:// file URLs need S3 credentials configured for the account, which this cqa does not have; " +
-        "use a pre-signed https:// URL instead",
-    );
+    const refusal = deps.credentials
+      ? await deps.credentials.refusal({ accountId, integrationId: null }, fileUrl)
+      : "s3:// file URLs need S3 credentials configured for the account, which this cqa does not have; " +
+        "use a pre-signed https:// URL instead";
+    if (refusal) throw new AppError("VALIDATION_ERROR", `file_url: ${refusal}`);
+    return;
   }
   const host = url.hostname.replace(/^\[|\]$/g, "");
   if (allow.allowsHost(host)) return;
@@ -210,7 +219,8 @@ export async function runFileIngestion(deps: FileIngestionDependencies, jobId: s
   const limits = resolveLimits(account.limits);
   const request = job.request as unknown as FileJobRequest;
   const key = `files/${job.accountId}/${job.id}/source.${request.format}`;
-  if (!(await deps.blobs.exists(key))) await downloadFile(deps, request.file_url, key, limits.fileMaxBytes);
+  if (!(await deps.blobs.exists(key)))
+    await downloadFile(deps, job.accountId, request.file_url, key, limits.fileMaxBytes);
 
   const chunkRows = deps.chunkRows ?? 500;
   let chunk: FileRowOutcome[] = [];
@@ -247,15 +257,18 @@ export async function runFileIngestion(deps: FileIngestionDependencies, jobId: s
 
 async function downloadFile(
   deps: FileIngestionDependencies,
+  accountId: string,
   url: string,
   key: string,
   maxBytes: number,
 ): Promise<void> {
-  const response = await safeFetchStream(url, {
-    allow: deps.allow,
-    timeoutMs: deps.timeoutMs ?? 300_000,
-    maxBytes,
-  });
+  const timeoutMs = deps.timeoutMs ?? 300_000;
+  // s3:// URLs: the account's S3 integration opens them (and refuses them clearly when there is none).
+  const credentialed =
+    url.startsWith("s3:") && deps.credentials
+      ? await deps.credentials.open({ accountId, integrationId: null }, url, { timeoutMs, maxBytes })
+      : null;
+  const response = credentialed ?? (await safeFetchStream(url, { allow: deps.allow, timeoutMs, maxBytes }));
   if (response.status < 200 || response.status > 299) {
     response.body.resume();
     const retryable = response.status === 429 || response.status >= 500;

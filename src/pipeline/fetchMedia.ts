@@ -1,7 +1,8 @@
 import { posix } from "node:path";
 import { AppError } from "../core/errors.ts";
 import type { FetchAllowList } from "../net/allowList.ts";
-import { safeFetch, safeFetchStream } from "../net/safeFetch.ts";
+import type { CredentialedFetcher, FetchOwner } from "../net/credentialedFetch.ts";
+import { type SafeStreamResponse, safeFetchStream } from "../net/safeFetch.ts";
 import type { BlobStore, StoredBlob } from "../storage/blob/blobStore.ts";
 
 /** What the media stage needs from the outside world. */
@@ -11,6 +12,21 @@ export interface MediaFetchSettings {
   timeoutMs: number;
   maxAudioBytes: number;
   maxTranscriptBytes: number;
+  /** Opens URLs that need the account's credentials (s3://, an integration's recording URLs). */
+  credentials?: CredentialedFetcher;
+}
+
+/** Fetches with the owner's credentials when one of its integrations holds them, else publicly. */
+async function openUrl(
+  url: string,
+  settings: MediaFetchSettings,
+  owner: FetchOwner | undefined,
+  maxBytes: number,
+): Promise<SafeStreamResponse> {
+  const limits = { timeoutMs: settings.timeoutMs, maxBytes };
+  const credentialed =
+    owner && settings.credentials ? await settings.credentials.open(owner, url, limits) : null;
+  return credentialed ?? safeFetchStream(url, { allow: settings.allow, ...limits });
 }
 
 /** A transcript document as fetched, before parsing. */
@@ -25,17 +41,20 @@ export interface FetchedTranscript {
  * Fetches a transcript file. A 404/410 means "not published yet" (telephony systems often publish
  * minutes after the call): the interaction waits and retries instead of failing.
  */
-export async function fetchTranscript(url: string, settings: MediaFetchSettings): Promise<FetchedTranscript> {
-  const response = await safeFetch(url, {
-    allow: settings.allow,
-    timeoutMs: settings.timeoutMs,
-    maxBytes: settings.maxTranscriptBytes,
-  });
+export async function fetchTranscript(
+  url: string,
+  settings: MediaFetchSettings,
+  owner?: FetchOwner,
+): Promise<FetchedTranscript> {
+  const response = await openUrl(url, settings, owner, settings.maxTranscriptBytes);
+  if (response.status < 200 || response.status > 299) response.body.resume();
   assertFetched(url, response.status, response.headers, "transcript");
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.body) chunks.push(chunk as Buffer);
   return {
-    text: response.body.toString("utf8"),
+    text: Buffer.concat(chunks).toString("utf8"),
     contentType: response.headers["content-type"] ?? null,
-    fileName: posix.basename(new URL(response.url).pathname),
+    fileName: posix.basename(new URL(response.url.replace(/^s3:/, "https:")).pathname),
     url,
   };
 }
@@ -45,12 +64,9 @@ export async function storeRecording(
   url: string,
   key: string,
   settings: MediaFetchSettings,
+  owner?: FetchOwner,
 ): Promise<StoredBlob & { contentType: string | null }> {
-  const response = await safeFetchStream(url, {
-    allow: settings.allow,
-    timeoutMs: settings.timeoutMs,
-    maxBytes: settings.maxAudioBytes,
-  });
+  const response = await openUrl(url, settings, owner, settings.maxAudioBytes);
   if (response.status < 200 || response.status > 299) {
     response.body.resume();
     assertFetched(url, response.status, response.headers, "recording");

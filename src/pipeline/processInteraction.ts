@@ -1,5 +1,8 @@
+import { markRedactedBySource, redactTranscript } from "../analysis/redaction/redactTranscript.ts";
+import type { EvaluationContext } from "../analysis/scoring/evaluateKpi.ts";
 import { type ProfileScores, rollUp, scoreProfile } from "../analysis/scoring/scoreProfile.ts";
 import { parseTranscript } from "../analysis/transcript/parseTranscript.ts";
+import { analysisOptionsFor } from "../core/analysisSettings.ts";
 import type { RoutingDecision } from "../core/assignment.ts";
 import type { Clock } from "../core/clock.ts";
 import { AppError, describeError, isAppError } from "../core/errors.ts";
@@ -7,12 +10,14 @@ import { newId } from "../core/ids.ts";
 import type { Transcript, TranscriptTurn } from "../core/transcript.ts";
 import { type ProcessInteractionPayload, processInteractionJob } from "../ingest/ingestInteractions.ts";
 import { splitUrlList } from "../ingest/interactionSchema.ts";
+import type { FetchOwner } from "../net/credentialedFetch.ts";
 import { routeInteraction } from "../routing/routeInteraction.ts";
 import type { Database, Queryable } from "../storage/db.ts";
 import type { ClaimedJob } from "../storage/jobQueue.ts";
 import { addToOutbox, type OutboxMessage } from "../storage/outbox.ts";
 import { getAccount } from "../storage/repositories/accounts.ts";
 import { type AnalysisRecord, ensureAnalyses, updateAnalysis } from "../storage/repositories/analyses.ts";
+import { getAnalysisSettings } from "../storage/repositories/analysisSettings.ts";
 import {
   getInteractionById,
   type InteractionMedia,
@@ -24,22 +29,26 @@ import {
 import { existingProfileIds, getProfile } from "../storage/repositories/profiles.ts";
 import { latestReviews } from "../storage/repositories/reviews.ts";
 import { listRules } from "../storage/repositories/rules.ts";
+import {
+  analyseMedia,
+  assertAnalysable,
+  type MediaAnalysis,
+  type MediaAnalysisSettings,
+} from "./analyseMedia.ts";
 import { analysisCompletedEvent, analysisFailedEvent, analysisInProgressEvent } from "./analysisEvents.ts";
 import { fetchTranscript, type MediaFetchSettings, storeRecording } from "./fetchMedia.ts";
 import type { JobHandler } from "./jobWorker.ts";
-
-/** Turns stored recordings into a transcript when a speech engine is configured. */
-export interface Transcriber {
-  readonly name: string;
-  transcribe(interaction: InteractionRecord, media: InteractionMedia): Promise<Transcript | null>;
-}
+import { askLanguageModel, notAnalysable, phrasesToSpot } from "./scoringInputs.ts";
 
 export interface ProcessInteractionDependencies {
   db: Database;
   clock: Clock;
   media: MediaFetchSettings;
-  /** Null when no speech engine is available: audio-only calls are then scored N/A with the reason. */
-  transcriber: Transcriber | null;
+  /**
+   * Decoding, audio measures and speech engines. Absent: recordings are stored but not listened to,
+   * and audio-only calls are scored N/A with the reason.
+   */
+  analysis?: MediaAnalysisSettings;
 }
 
 /** How long a missing recording is waited for in all (the back-off between tries grows to 1 h). */
@@ -91,9 +100,38 @@ async function processInteraction(deps: ProcessInteractionDependencies, job: Cla
     }
     throw error;
   }
-  await updateInteractionState(db, interaction.id, { media, transcript, waitingReason: null }, clock.now());
+  let decision = await route(deps, interaction);
+  let listened: Listened;
+  try {
+    listened = await listen(deps, interaction, media, transcript, decision.profileIds);
+  } catch (error) {
+    // An engine that asked to be tried later (429, timeout): the interaction shows why it waits.
+    if (isAppError(error) && error.retryable) {
+      await updateInteractionState(
+        db,
+        interaction.id,
+        { status: "queued", waitingReason: error.message },
+        clock.now(),
+      );
+    }
+    throw error;
+  }
+  transcript = listened.transcript;
+  decision =
+    notAnalysable(decision, listened.media, transcript !== null && !listened.machineTranscript) ?? decision;
+  await updateInteractionState(
+    db,
+    interaction.id,
+    {
+      media,
+      transcript,
+      audioMeasures: listened.media.audioMeasures,
+      speech: listened.media.speech,
+      waitingReason: null,
+    },
+    clock.now(),
+  );
 
-  const decision = await route(deps, interaction);
   if (decision.profileIds.length === 0) {
     await db.transaction(async (tx) => {
       await settleAnalysesNotRerun(tx, interaction.id, [], clock.now());
@@ -162,8 +200,19 @@ async function processInteraction(deps: ProcessInteractionDependencies, job: Cla
     return rows;
   });
 
+  const inputs: EvaluationContext = {
+    transcript,
+    channelType: interaction.channelType,
+    durationSeconds: interaction.durationSeconds,
+    audio:
+      listened.media.audioMeasures !== null && "version" in listened.media.audioMeasures
+        ? listened.media.audioMeasures
+        : null,
+    audioMissingReason: listened.audioMissingReason,
+    speech: listened.media.speech,
+  };
   const outcomes = await Promise.all(
-    analyses.map((analysis) => scoreAnalysis(deps, interaction, transcript, analysis)),
+    analyses.map((analysis) => scoreAnalysis(deps, interaction, inputs, analysis)),
   );
 
   await db.transaction(async (tx) => {
@@ -239,7 +288,7 @@ type ScoreOutcome =
 async function scoreAnalysis(
   deps: ProcessInteractionDependencies,
   interaction: InteractionRecord,
-  transcript: Transcript | null,
+  inputs: EvaluationContext,
   analysis: AnalysisRecord,
 ): Promise<ScoreOutcome> {
   try {
@@ -255,10 +304,12 @@ async function scoreAnalysis(
         error: `Quality profile ${analysis.profileId} version ${analysis.profileVersion} no longer exists`,
       };
     }
+    const chat = deps.analysis?.engines.chat ?? null;
+    const llm = await askLanguageModel(chat, profile.definition, inputs.transcript);
     const results = scoreProfile(profile.definition, {
-      transcript,
-      channelType: interaction.channelType,
-      durationSeconds: interaction.durationSeconds,
+      ...inputs,
+      llm,
+      ...(chat ? { llmLabel: chat.label } : {}),
     });
     const reviews = await latestReviews(deps.db, analysis.id);
     return { analysis, results, scores: rollUp(profile.definition, results, reviews) };
@@ -297,13 +348,22 @@ async function fetchRecordings(
   for (const [index, url] of urls.entries()) {
     if (stored.some((s) => s.url === url)) continue;
     const key = `recordings/${interaction.accountId}/${interaction.id}/audio-${index}`;
-    const blob = await storeRecording(url, key, deps.media);
+    const blob = await storeRecording(url, key, deps.media, mediaOwner(interaction));
     stored.push({ key: blob.key, size: blob.size, sha256: blob.sha256, contentType: blob.contentType, url });
     // Remember each recording as soon as it is stored, so a retry does not download it again.
     media.audio = stored;
     await updateInteractionState(deps.db, interaction.id, { media }, deps.clock.now());
   }
   return media;
+}
+
+/** Whose credentials open the interaction's URLs: its account's, and its integration's. */
+function mediaOwner(interaction: InteractionRecord): FetchOwner {
+  return {
+    accountId: interaction.accountId,
+    integrationId: interaction.integrationId,
+    externalInteractionId: interaction.externalInteractionId,
+  };
 }
 
 async function buildTranscript(
@@ -314,7 +374,7 @@ async function buildTranscript(
   if (interaction.transcriptUrl) {
     const parts: Transcript[] = [];
     for (const url of splitUrlList(interaction.transcriptUrl)) {
-      const fetched = await fetchTranscript(url, deps.media);
+      const fetched = await fetchTranscript(url, deps.media, mediaOwner(interaction));
       parts.push(
         parseTranscript(fetched.text, { format: "auto", ...optional(fetched.contentType, fetched.fileName) }),
       );
@@ -331,10 +391,66 @@ async function buildTranscript(
     media.transcriptSource = { key: null, url: null, format: transcript.format };
     return transcript;
   }
-  if (deps.transcriber && (media.audio?.length || media.uploadedAudioKey)) {
-    return deps.transcriber.transcribe(interaction, media);
-  }
   return null;
+}
+
+/** What listening to the recording gave, with the transcript to score (supplied or made, redacted). */
+interface Listened {
+  media: MediaAnalysis;
+  transcript: Transcript | null;
+  /** The transcript was made by a speech engine (not supplied by the source). */
+  machineTranscript: boolean;
+  audioMissingReason: string;
+}
+
+/**
+ * Measures the recording, transcribes it when no transcript was supplied and a profile will score
+ * the call, listens for the profiles' spotted phrases, then redacts personal data from whichever
+ * transcript there is (unless the source says it already did, or the account turned it off).
+ */
+async function listen(
+  deps: ProcessInteractionDependencies,
+  interaction: InteractionRecord,
+  media: InteractionMedia,
+  supplied: Transcript | null,
+  profileIds: string[],
+): Promise<Listened> {
+  const settings = await getAnalysisSettings(deps.db, interaction.accountId);
+  const options = analysisOptionsFor(settings, interaction.integrationId);
+  const hasRecording = Boolean(media.uploadedAudioKey || media.audio?.length);
+  let result: MediaAnalysis = { audioMeasures: null, failure: null, transcript: null, speech: null };
+  if (deps.analysis && hasRecording) {
+    const profiles = (
+      await Promise.all(profileIds.map((id) => getProfile(deps.db, interaction.accountId, id)))
+    ).flatMap((p) => (p ? [p.definition] : []));
+    result = await analyseMedia(deps.analysis, deps.media.blobs, interaction, media, {
+      options,
+      transcribe: supplied === null && profileIds.length > 0,
+      phrases: phrasesToSpot(profiles),
+    });
+    assertAnalysable(result, supplied !== null);
+  }
+  const made = supplied === null ? result.transcript : null;
+  let transcript = supplied ?? made;
+  if (transcript !== null) {
+    transcript = interaction.piiRedacted
+      ? markRedactedBySource(transcript)
+      : options.redactPii
+        ? redactTranscript(transcript)
+        : {
+            ...transcript,
+            redaction: "off" as const,
+            notes: [...transcript.notes, "PII redaction is turned off for this account."],
+          };
+  }
+  const audioMissingReason = !hasRecording
+    ? "No recording was sent with this conversation"
+    : !deps.analysis
+      ? "Recordings are not analysed by this server"
+      : result.failure
+        ? `The recording could not be decoded (${result.failure.message})`
+        : "No recording was measured";
+  return { media: result, transcript, machineTranscript: made !== null, audioMissingReason };
 }
 
 function optional(contentType: string | null, fileName: string): { contentType?: string; fileName?: string } {

@@ -1,6 +1,7 @@
 import type { Database } from "../storage/db.ts";
 import { queueDepth } from "../storage/jobQueue.ts";
 import { outboxDepth } from "../storage/outbox.ts";
+import { kafkaPartitionLag } from "../storage/repositories/kafkaOffsets.ts";
 
 const durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -80,6 +81,14 @@ export class Metrics {
       `cqa_analysis_latency_seconds{quantile="0.95"} ${l?.p95 ?? 0}`,
     );
     lines.push(`cqa_analyses_completed_last_hour ${l?.n ?? 0}`);
+    lines.push(
+      "# HELP cqa_kafka_consumer_lag Events in a Kafka partition not yet stored by cqa (end offset - stored offset), as last measured.",
+      "# TYPE cqa_kafka_consumer_lag gauge",
+    );
+    for (const row of await kafkaPartitionLag(db))
+      lines.push(
+        `cqa_kafka_consumer_lag{integration_id="${row.integrationId}",topic="${row.topic}",partition="${row.partition}"} ${row.lag}`,
+      );
     return `${lines.join("\n")}\n`;
   }
 }

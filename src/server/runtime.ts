@@ -9,6 +9,8 @@ import type { ApiServices } from "../api/services.ts";
 import type { CqaConfig } from "../config/config.ts";
 import { builtInConnectors } from "../connectors/builtIn.ts";
 import type { ConnectorEnvironment } from "../connectors/connectorContext.ts";
+import { ReportArrivals } from "../connectors/ecc4x/reportArrivals.ts";
+import { connectorMediaFetcher } from "../connectors/mediaAccess.ts";
 import { type AnyConnectorDefinition, createConnectorRegistry } from "../connectors/registry.ts";
 import { IntegrationResultDispatcher } from "../connectors/resultDispatcher.ts";
 import { IntegrationSupervisor, integrationRunHandler } from "../connectors/supervisor.ts";
@@ -20,7 +22,11 @@ import { fileIngestionHandler } from "../pipeline/fileIngestionHandler.ts";
 import { JobWorker } from "../pipeline/jobWorker.ts";
 import { processInteractionHandler } from "../pipeline/processInteraction.ts";
 import { hashToken } from "../security/tokens.ts";
+import { SftpEndpoint } from "../sftp/server.ts";
+import { loadOrCreateHostKey } from "../sftp/sshKeys.ts";
+import type { BlobStore } from "../storage/blob/blobStore.ts";
 import { createFsBlobStore } from "../storage/blob/fsBlobStore.ts";
+import { createS3BlobStore } from "../storage/blob/s3BlobStore.ts";
 import type { Database } from "../storage/db.ts";
 import { requeueOrphanedJobs } from "../storage/jobQueue.ts";
 import { listMigrations, migrate } from "../storage/migrate.ts";
@@ -28,7 +34,10 @@ import { releaseOutboxLeases } from "../storage/outbox.ts";
 import { openPglite } from "../storage/pglite.ts";
 import { openPostgres } from "../storage/postgres.ts";
 import { signingSecretLookup } from "../tenancy/apiKeys.ts";
+import { decodeSettingsFrom, engineChecks, startEngines } from "./analysisEngines.ts";
+import { mountDashboard } from "./dashboard.ts";
 import { lockDataDir } from "./dataDirLock.ts";
+import { embedPageOptions } from "./embed.ts";
 import { createJsonLogger } from "./logger.ts";
 import { Metrics } from "./metrics.ts";
 import { loadOrCreateSecrets, type ServerSecrets } from "./secrets.ts";
@@ -63,6 +72,8 @@ export interface RunningCqa {
   supervisor: IntegrationSupervisor | null;
   /** Sends analysis results back to the integrations interactions came from (worker role). */
   results: IntegrationResultDispatcher | null;
+  /** The SFTP endpoint (ECC4x reports) when CQA_SFTP_PORT is not off (roles all and api). */
+  sftp: SftpEndpoint | null;
   secrets: ServerSecrets;
   log: Logger;
   stop(): Promise<void>;
@@ -117,10 +128,14 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
     throw error;
   }
   const secrets = loadOrCreateSecrets(config);
-  const blobs = createFsBlobStore(config.blobDir);
+  const blobs = await openBlobStore(config, async () => {
+    await closeDb();
+    unlock();
+  });
   const allow = parseFetchAllowList(config.fetchAllow);
   const metrics = new Metrics();
   const hasWorkers = config.role !== "api";
+  const engines = await startEngines(config.analysis);
   const onError = (message: string, error: unknown) => log.error(message, { error: describeError(error) });
   const connectors: ConnectorEnvironment = {
     db,
@@ -132,6 +147,8 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
     log,
     onQueued: () => worker?.notify(),
   };
+  // s3:// URLs and integrations' recording URLs are opened with the account's stored credentials.
+  const mediaCredentials = connectorMediaFetcher(connectors);
 
   const worker = hasWorkers
     ? new JobWorker({
@@ -144,16 +161,24 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
           processInteractionHandler({
             db,
             clock,
-            transcriber: null,
+            analysis: { engines, decode: decodeSettingsFrom(config.analysis, engines) },
             media: {
               blobs,
               allow,
               timeoutMs: 60_000,
               maxAudioBytes: 500 * 1024 * 1024,
               maxTranscriptBytes: 10 * 1024 * 1024,
+              credentials: mediaCredentials,
             },
           }),
-          fileIngestionHandler({ db, clock, allow, blobs, onQueued: () => worker?.notify() }),
+          fileIngestionHandler({
+            db,
+            clock,
+            allow,
+            blobs,
+            credentials: mediaCredentials,
+            onQueued: () => worker?.notify(),
+          }),
           integrationRunHandler(connectors),
         ],
       })
@@ -208,12 +233,14 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
           checks: {
             database: { ok: true, detail: db.dialect },
             schema: { ok: schemaOk, detail: `version ${current} of ${expected}` },
+            ...engineChecks(engines),
           },
         };
       } catch (error) {
         return { ready: false, checks: { database: { ok: false, detail: describeError(error) } } };
       }
     },
+    engines,
     metrics: () => metrics.render(db),
     observeRequest: (method, route, status, seconds) =>
       metrics.observeRequest(method, route, status, seconds),
@@ -227,6 +254,10 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
           systemRoutes(() => [], version),
         )
       : createApp(services, apiRoutes(version));
+  // The web dashboard, on the same port; registered after the API so it never shadows a route.
+  // Embedded pages (/embed/...) may be framed by the origins of the account of their signed link.
+  if (config.role !== "worker")
+    mountDashboard(app, embedPageOptions({ db, clock, masterKey: secrets.masterKey }));
 
   if (options.runLoops ?? true) {
     worker?.start();
@@ -264,9 +295,44 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
     url = `http://${host}:${port}`;
   }
 
+  // The SFTP endpoint for ECC4x VLA reports: an upload that completes starts the integrations reading it.
+  const arrivals = new ReportArrivals(connectors, () => worker?.notify());
+  let sftp: SftpEndpoint | null = null;
+  if (config.sftpPort !== null && config.role !== "worker") {
+    const endpoint = new SftpEndpoint({
+      db,
+      blobs,
+      clock,
+      hostKey: loadOrCreateHostKey(config.dataDir),
+      host: config.host,
+      port: config.sftpPort,
+      log,
+      onFileReady: (file) => arrivals.notify(file),
+    });
+    await endpoint.start().catch(async (error: NodeJS.ErrnoException) => {
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await worker?.stop(0);
+      await dispatcher?.stop();
+      await supervisor?.stop();
+      await results?.stop();
+      await closeDb();
+      unlock();
+      throw new AppError(
+        "CONFIG_INVALID",
+        error.code === "EADDRINUSE"
+          ? `Port ${config.sftpPort} (the SFTP endpoint) is already in use: stop the other program, or set CQA_SFTP_PORT to another port (or to off)`
+          : `cqa could not open its SFTP endpoint on ${config.host}:${config.sftpPort}: ${error.message}`,
+        { cause: error },
+      );
+    });
+    sftp = endpoint;
+  }
+
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
+      arrivals.stop();
+      await sftp?.stop();
       if (server) {
         const s = server;
         const closed = new Promise<void>((resolve) => s.close(() => resolve()));
@@ -284,9 +350,45 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
       await worker?.stop(config.shutdownGraceMs);
       await dispatcher?.stop();
       await closeDb();
+      blobs.close?.();
       unlock();
     })();
     return stopping;
   };
-  return { config, url, app, services, db, worker, dispatcher, supervisor, results, secrets, log, stop };
+  return {
+    config,
+    url,
+    app,
+    services,
+    db,
+    worker,
+    dispatcher,
+    supervisor,
+    results,
+    sftp,
+    secrets,
+    log,
+    stop,
+  };
+}
+
+/**
+ * cqa's own blob store: the filesystem (CQA_BLOB_DIR), or S3 (CQA_BLOB_URL), checked at start so a
+ * wrong bucket or credentials stop cqa with a clear message instead of failing the first recording.
+ */
+async function openBlobStore(
+  config: CqaConfig,
+  onFailure: () => Promise<void>,
+): Promise<BlobStore & { close?(): void }> {
+  const settings = config.blobStore;
+  if (settings.kind === "filesystem") return createFsBlobStore(config.blobDir);
+  const store = createS3BlobStore(settings);
+  try {
+    await store.check();
+  } catch (error) {
+    store.close();
+    await onFailure();
+    throw error;
+  }
+  return store;
 }

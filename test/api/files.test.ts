@@ -412,7 +412,11 @@ describe("file submission validation", () => {
         },
         "metadata must not exceed 50 keys",
       ],
-      [{ file_url: "s3://bucket/x.csv", format: "csv" }, /s3:\/\/ file URLs need S3 credentials/],
+      // Without an S3 integration for the bucket, the account has no credentials to open it with.
+      [
+        { file_url: "s3://bucket/x.csv", format: "csv" },
+        /needs S3 credentials for bucket 'bucket': add an S3 integration for that bucket/,
+      ],
     ];
     for (const [body, message] of cases) {
       assertApiError(

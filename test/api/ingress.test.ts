@@ -2,6 +2,7 @@
 // tracking, and the multipart upload extension. Runs on every storage backend.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { audioLabels, fixtureRecording, type LabelledCall } from "../support/audioFixtures.ts";
 import {
   type LocalServer,
   startFileServer,
@@ -48,11 +49,13 @@ for (const backend of backends()) {
     let account: CreatedAccount;
     let api: AccountApi;
     const wav = wavRecording();
+    // A real (synthesised) call for the published VOICE example: measured, and transcribed offline.
+    const call = fixtureRecording(audioLabels().calls.find((c) => c.name === "mono-call") as LabelledCall);
 
     before(async () => {
       cqa = await startTestCqa({ backend });
       files = await startFileServer({
-        "/recordings/call-001.wav": wav,
+        "/recordings/call-001.wav": call,
         "/messages/chat-001.txt": chatTranscript,
         "/messages/url-wins.txt":
           "Agent: Good afternoon, you're through to the billing team.\nCustomer: Hello.",
@@ -122,14 +125,23 @@ for (const backend of backends()) {
         assert.equal(analysis.status, "completed");
       }
 
-      // VOICE: the recording was fetched; with no speech engine every KPI is N/A and says why.
+      // VOICE: the recording was fetched and measured; transcribed offline when PocketSphinx is
+      // installed (then the greeting is found), else every KPI is N/A and says why.
       assert.ok(files.requests.some((r) => r.path === "/recordings/call-001.wav"));
+      const voiceDetail = dataOf(await api("GET", `/ingress/interactions/${created[0]!.interaction_id}`));
+      assert.equal(voiceDetail.audio_measures.format.container, "wav");
       const voice = await analysisOf(api, created[0]!.interaction_id);
       const voiceKpis = kpisOf(voice);
       assert.ok(voiceKpis.length > 0);
-      for (const kpi of voiceKpis) {
-        assert.equal(kpi.ai_response, "N/A", kpi.kpi_name);
-        assert.match(kpi.ai_justification, /No transcript was available/);
+      if (voiceDetail.speech.transcriber) {
+        const greeting = voiceKpis.find((k) => k.kpi_name === "Greeting");
+        assert.equal(greeting?.ai_response, "Yes", greeting?.ai_justification);
+        assert.match(greeting?.ai_justification ?? "", /thank you for calling/);
+      } else {
+        for (const kpi of voiceKpis) {
+          assert.equal(kpi.ai_response, "N/A", kpi.kpi_name);
+          assert.match(kpi.ai_justification, /No transcript was available/);
+        }
       }
 
       // CHAT with transcript_url: the transcript served at the URL is what was scored.

@@ -20,6 +20,18 @@ export interface ConformancePeer {
   produce(count: number): Promise<string[]>;
   /** Makes one record available that must be dead-lettered (unreadable or invalid). */
   producePoison(): Promise<void>;
+  /**
+   * Called once the account exists, before the first test: for sources that need something of the
+   * account itself (e.g. an SFTP login of the account for an uploader).
+   */
+  prepare?(account: {
+    accountId: string;
+    request: (
+      method: string,
+      path: string,
+      body?: unknown,
+    ) => Promise<{ status: number; text: string; body: unknown }>;
+  }): Promise<void>;
   /** Takes the peer away (stop the broker / server) and brings it back, when it can. */
   interrupt?(): Promise<void>;
   restore?(): Promise<void>;
@@ -104,6 +116,11 @@ export function connectorConformance(
         db = await backend.open();
         cqa = await start();
         account = await cqa.createAccount();
+        await peer.prepare?.({
+          accountId: account.accountId,
+          request: (method, path, body) =>
+            cqa.request(method, path, { apiKey: account.apiKey, ...(body === undefined ? {} : { body }) }),
+        });
         const kinds = (await cqa.request("GET", "/api/v1/connector-kinds")).body.data.connector_kinds;
         mode = kinds.find((k: { kind: string }) => k.kind === peer.kind)?.mode;
         assert.ok(mode, `connector kind ${peer.kind} is registered`);

@@ -572,7 +572,6 @@ for (const backend of backends()) {
         const handler = processInteractionHandler({
           db: cqa.db,
           clock,
-          transcriber: null,
           media: {
             blobs: services.blobs,
             allow: services.allow,

@@ -85,6 +85,8 @@ export async function startTestCqa(options: TestCqaOptions = {}): Promise<TestCq
     CQA_OPERATOR_TOKEN: operatorToken,
     CQA_SECRET_KEY: secretKey,
     CQA_LOG_LEVEL: "silent",
+    // The SFTP endpoint only where a test asks for it (CQA_SFTP_PORT: "0" picks a free port).
+    CQA_SFTP_PORT: "off",
     CQA_SHUTDOWN_GRACE_MS: "2000",
     ...options.env,
   });

@@ -252,7 +252,7 @@ test("thanks said before the hold do not count for the hold", () => {
     "[00:01:40] Agent: Right, I've refunded the second payment.",
   ].join("\n");
   const kpiWithWaiting = holdEtiquette(true);
-  kpiWithWaiting.evaluator.phrases.push("thanks for waiting");
+  (kpiWithWaiting.evaluator as { phrases: string[] }).phrases.push("thanks for waiting");
   const result = evaluateKpi(kpiWithWaiting, on(call));
   assert.equal(result.answer, "No");
   assert.deepEqual(

@@ -1,16 +1,31 @@
+import type { AudioMeasures, SpeechAnalysis } from "../../core/audio.ts";
 import type { Kpi, KpiEvaluation } from "../../core/qualityProfile.ts";
 import type { Transcript } from "../../core/transcript.ts";
 import { checkApplicability } from "./applicability.ts";
+import { evaluateAudioMeasure } from "./audioMeasure.ts";
 import { saidSentence } from "./describeFindings.ts";
+import { evaluateLlm, type LlmOutcome } from "./llmEvaluator.ts";
 import { evaluatePhraseAbsent } from "./phraseAbsent.ts";
 import { evaluatePhrasePresent } from "./phrasePresent.ts";
 import { toEvidence } from "./phraseSearch.ts";
+import { evaluatePhraseSpotted } from "./phraseSpotted.ts";
+import { evaluateSentiment } from "./sentiment.ts";
 
 /** What an evaluator may look at besides the KPI: the conversation and its facts. */
 export interface EvaluationContext {
   transcript: Transcript | null;
   channelType: string;
   durationSeconds: number | null;
+  /** Measures of the recording; null without one (or when it could not be decoded). */
+  audio?: AudioMeasures | null;
+  /** Why there are no measures ("No recording was sent"), for N/A justifications. */
+  audioMissingReason?: string;
+  /** Phrases heard in the recording by keyword spotting, and which engines ran. */
+  speech?: SpeechAnalysis | null;
+  /** Answers of the language model to `llm` KPIs, by KPI id (asked before scoring). */
+  llm?: ReadonlyMap<string, LlmOutcome>;
+  /** Which model answered `llm` KPIs, for the justification. */
+  llmLabel?: string;
 }
 
 /**
@@ -21,6 +36,46 @@ export interface EvaluationContext {
  */
 export function evaluateKpi(kpi: Kpi, context: EvaluationContext): KpiEvaluation {
   const { transcript } = context;
+  const evaluator = kpi.evaluator;
+  // Audio measures and spotting answer from the recording: a transcript is needed only to check
+  // whether the KPI applies when it has trigger phrases or a minimum of turns.
+  if (
+    (evaluator.type === "audio_measure" || evaluator.type === "phrase_spotted") &&
+    (transcript === null || transcript.turns.length === 0)
+  ) {
+    const when = evaluator.appliesWhen;
+    if (when?.phrasePresent !== undefined || when?.minTurns !== undefined) {
+      return {
+        answer: "N/A",
+        justification:
+          "Whether this KPI applies depends on what was said, and there is no transcript to tell.",
+        evidence: [],
+      };
+    }
+    const channels = when?.channels;
+    if (
+      channels !== undefined &&
+      !channels.some((c) => c.trim().toUpperCase() === context.channelType.trim().toUpperCase())
+    ) {
+      return {
+        answer: "N/A",
+        justification: `Not applicable: this KPI applies only to ${channels.join(" or ")} conversations.`,
+        evidence: [],
+      };
+    }
+    return evaluator.type === "audio_measure"
+      ? evaluateAudioMeasure(
+          evaluator,
+          context.audio ?? null,
+          context.audioMissingReason ?? "No recording was measured",
+        )
+      : evaluatePhraseSpotted(
+          evaluator,
+          null,
+          context.speech ?? null,
+          context.audio?.durationSeconds ?? context.durationSeconds,
+        );
+  }
   if (transcript === null || transcript.turns.length === 0) {
     const why = transcript === null ? "No transcript was available" : "The transcript has no turns";
     const exception = kpi.allowNa ? "" : " N/A is used although this KPI does not otherwise allow it.";
@@ -67,5 +122,24 @@ function runEvaluator(
       return evaluatePhrasePresent(evaluator, transcript, context.durationSeconds, fromTurnIndex);
     case "phrase_absent":
       return evaluatePhraseAbsent(evaluator, transcript, fromTurnIndex);
+    case "audio_measure":
+      return evaluateAudioMeasure(
+        evaluator,
+        context.audio ?? null,
+        context.audioMissingReason ?? "No recording was measured",
+      );
+    case "phrase_spotted":
+      return evaluatePhraseSpotted(
+        evaluator,
+        fromTurnIndex === 0
+          ? transcript
+          : { ...transcript, turns: transcript.turns.filter((t) => t.index >= fromTurnIndex) },
+        context.speech ?? null,
+        context.audio?.durationSeconds ?? context.durationSeconds,
+      );
+    case "sentiment":
+      return evaluateSentiment(evaluator, transcript);
+    case "llm":
+      return evaluateLlm(kpi, context.llm?.get(kpi.id), transcript, context.llmLabel ?? "Language model");
   }
 }

@@ -76,6 +76,7 @@ function detectAndParse(text: string): { format: TranscriptFormat; draft: Transc
 function parseDeclared(format: TranscriptFormat, text: string): TranscriptDraft {
   switch (format) {
     case "json":
+    case "asr":
       return parseJsonTranscript(parseJsonText(text));
     case "srt":
     case "vtt":

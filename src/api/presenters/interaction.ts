@@ -1,5 +1,6 @@
 import type { AnalysisStatus } from "../../storage/repositories/analyses.ts";
 import type { InteractionRecord } from "../../storage/repositories/interactions.ts";
+import { presentAudioMeasures, presentSpeech } from "./audio.ts";
 import { presentRoutingDecision } from "./routing.ts";
 
 /** The Standard API's interaction detail (snake_case), with cqa's additions after the published fields. */
@@ -35,6 +36,8 @@ export function presentInteraction(
     waiting_reason: interaction.waitingReason,
     not_analysed_reason: interaction.notAnalysedReason,
     routing: interaction.routing ? presentRoutingDecision(interaction.routing) : null,
+    audio_measures: presentAudioMeasures(interaction.audioMeasures),
+    speech: presentSpeech(interaction.speech),
   });
   return body;
 }

@@ -3,6 +3,7 @@ import { AppError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import { hashPassword, passwordProblems } from "../../security/passwords.ts";
 import { sqlStateOf } from "../../storage/db.ts";
+import { getAccount } from "../../storage/repositories/accounts.ts";
 import { type ApiKeyRecord, listApiKeys, revokeApiKey, roles } from "../../storage/repositories/apiKeys.ts";
 import { revokeSession } from "../../storage/repositories/sessions.ts";
 import {
@@ -14,9 +15,17 @@ import {
   updateUser,
 } from "../../storage/repositories/users.ts";
 import { issueApiKey } from "../../tenancy/apiKeys.ts";
-import { forgetApiKey, signIn } from "../../tenancy/authenticate.ts";
+import { authenticateSession, forgetApiKey, type Principal, signIn } from "../../tenancy/authenticate.ts";
 import { auditAction } from "../auditTrail.ts";
+import { permissionsOf } from "../permissions.ts";
 import { defineRoute } from "../route.ts";
+import {
+  assertSameSiteSignIn,
+  clearedSessionCookie,
+  csrfTokenFor,
+  sessionCookie,
+  sessionTokenFromCookie,
+} from "../sessionCookie.ts";
 
 const base = "/api/v1/accounts/{account_id}";
 const role = z.enum(roles as [string, ...string[]], { error: `role must be one of ${roles.join(", ")}` });
@@ -300,23 +309,99 @@ const loginRoute = defineRoute({
       .regex(/^[0-9a-f-]{36}$/i, { error: "account_id must be an account UUID" }),
     email: z.string({ error: "email is required" }).min(1),
     password: z.string({ error: "password is required" }).min(1),
+    cookie: z
+      .boolean({ error: "cookie must be true or false" })
+      .optional()
+      .describe(
+        "true: keep the session in an HttpOnly SameSite=Strict cookie (browsers, the dashboard) instead of " +
+          "answering the token; state-changing requests then need the answered csrf_token in X-CSRF-Token.",
+      ),
   }),
   responses: { 200: { description: "The session token" }, 401: { description: "Wrong email or password" } },
-  async handle({ body, services }) {
+  async handle({ body, services, context }) {
+    if (body.cookie) assertSameSiteSignIn(context);
     const session = await signIn(
       { db: services.db, clock: services.clock },
       { accountId: body.account_id, email: body.email, password: body.password },
     );
     const principal = session.principal;
+    const common = {
+      expires_at: session.expiresAt.toISOString(),
+      account_id: principal.accountId,
+      user_id: principal.id,
+      role: principal.role,
+    };
+    if (body.cookie) {
+      // The token goes into the HttpOnly cookie only: script on the page never sees it.
+      return {
+        status: 200,
+        data: {
+          token_type: "cookie",
+          csrf_token: csrfTokenFor(services.masterKey, session.token),
+          ...common,
+          permissions: permissionsOf(principal.role),
+        },
+        headers: {
+          "set-cookie": sessionCookie(context, session.token, session.expiresAt, services.clock.now()),
+          "cache-control": "no-store",
+        },
+      };
+    }
+    return { status: 200, data: { token: session.token, token_type: "Bearer", ...common } };
+  },
+});
+
+const sessionRoute = defineRoute({
+  method: "get",
+  path: "/api/v1/auth/session",
+  operationId: "getSession",
+  summary: "The browser session of the session cookie, if any, with its CSRF token",
+  description:
+    "For the dashboard: tells a page whether the browser is signed in (cookie from POST /api/v1/auth/login " +
+    "with cookie: true), as whom, and the CSRF token its state-changing requests must send in X-CSRF-Token.",
+  tag: "Access",
+  auth: "public",
+  responses: { 200: { description: "signed_in, and the user and CSRF token when signed in" } },
+  async handle({ services, context }) {
+    const token = sessionTokenFromCookie(context);
+    const signedOut = {
+      status: 200,
+      data: { signed_in: false },
+      headers: { "cache-control": "no-store" },
+    };
+    if (!token) return signedOut;
+    let principal: Principal;
+    try {
+      principal = await authenticateSession(services.db, services.clock, token);
+    } catch (error) {
+      if (error instanceof AppError && error.code === "UNAUTHORIZED")
+        return {
+          ...signedOut,
+          headers: { ...signedOut.headers, "set-cookie": clearedSessionCookie(context) },
+        };
+      throw error;
+    }
+    if (principal.kind !== "user") return signedOut;
+    const [user, account] = await Promise.all([
+      getUser(services.db, principal.accountId, principal.id),
+      getAccount(services.db, principal.accountId),
+    ]);
     return {
       status: 200,
+      headers: { "cache-control": "no-store" },
       data: {
-        token: session.token,
-        token_type: "Bearer",
-        expires_at: session.expiresAt.toISOString(),
+        signed_in: true,
+        csrf_token: csrfTokenFor(services.masterKey, token),
         account_id: principal.accountId,
         user_id: principal.id,
+        email: principal.email,
+        display_name: user?.displayName ?? null,
         role: principal.role,
+        agent_id: principal.agentId,
+        metadata_scope: principal.metadataScope,
+        permissions: permissionsOf(principal.role),
+        // What a page needs to show dates in the account's time zone, without another request.
+        account: account ? { account_id: account.id, name: account.name, timezone: account.timezone } : null,
       },
     };
   },
@@ -330,10 +415,14 @@ const logoutRoute = defineRoute({
   tag: "Access",
   auth: "session",
   responses: { 200: { description: "Signed out" } },
-  async handle({ caller, services }) {
+  async handle({ caller, services, context }) {
     if (caller.principal.kind === "user")
       await revokeSession(services.db, caller.principal.sessionId, services.clock.now());
-    return { status: 200, data: { signed_out: true } };
+    return {
+      status: 200,
+      data: { signed_out: true },
+      headers: { "set-cookie": clearedSessionCookie(context) },
+    };
   },
 });
 
@@ -351,7 +440,14 @@ const meRoute = defineRoute({
       status: 200,
       data:
         p.kind === "api_key"
-          ? { kind: "api_key", api_key_id: p.id, name: p.name, role: p.role, account_id: p.accountId }
+          ? {
+              kind: "api_key",
+              api_key_id: p.id,
+              name: p.name,
+              role: p.role,
+              account_id: p.accountId,
+              permissions: permissionsOf(p.role),
+            }
           : {
               kind: "user",
               user_id: p.id,
@@ -360,6 +456,7 @@ const meRoute = defineRoute({
               account_id: p.accountId,
               agent_id: p.agentId,
               metadata_scope: p.metadataScope,
+              permissions: permissionsOf(p.role),
             },
     };
   },
@@ -374,6 +471,7 @@ export const accessRoutes = [
   updateUserRoute,
   deleteUserRoute,
   loginRoute,
+  sessionRoute,
   logoutRoute,
   meRoute,
 ];

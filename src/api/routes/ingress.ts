@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { connectorMediaFetcher } from "../../connectors/mediaAccess.ts";
 import { AppError } from "../../core/errors.ts";
 import { newId } from "../../core/ids.ts";
 import type { AccountLimits } from "../../core/limits.ts";
@@ -300,7 +301,14 @@ const ingestFile = defineRoute({
   },
   async handle({ body, caller, services }) {
     const jobId = await submitFileJob(
-      { db: services.db, clock: services.clock, allow: services.allow, onQueued: services.onQueued },
+      {
+        db: services.db,
+        clock: services.clock,
+        allow: services.allow,
+        onQueued: services.onQueued,
+        // s3:// file URLs are opened with the account's S3 integration (see docs/integrations/s3.md).
+        credentials: connectorMediaFetcher(services.connectors),
+      },
       caller.account,
       caller.limits,
       body,

@@ -14,6 +14,7 @@ import {
   listInteractionsOfBatch,
 } from "../../storage/repositories/interactions.ts";
 import { canSee, rowScopeOf } from "../access.ts";
+import { presentRedactions } from "../presenters/audio.ts";
 import { presentInteraction } from "../presenters/interaction.ts";
 import { type AccountCaller, defineRoute } from "../route.ts";
 import type { ApiServices } from "../services.ts";
@@ -194,7 +195,7 @@ export const transcriptRoute = defineRoute({
       throw new AppError(
         "NOT_FOUND",
         interaction.status === "completed"
-          ? "This interaction has no transcript (audio only, and no speech engine is configured)"
+          ? `This interaction has no transcript: ${interaction.speech?.error ?? interaction.speech?.notes.find((n) => n.startsWith("Not transcribed")) ?? "audio only, and no speech engine transcribed it"}`
           : `No transcript yet: the interaction is ${interaction.status}`,
       );
     }
@@ -205,6 +206,9 @@ export const transcriptRoute = defineRoute({
         format: transcript.format,
         timed: transcript.timed,
         notes: transcript.notes,
+        // cqa additions: who redacted personal data, and where the placeholders stand.
+        redaction: transcript.redaction ?? null,
+        redactions: presentRedactions(transcript.redactions),
         turns: transcript.turns.map((t) => ({
           index: t.index,
           speaker: t.speaker,

@@ -181,9 +181,14 @@ for (const backend of testDatabases()) {
       );
       assert.ok(!all.rows.some((r) => r.id === foreignAnalysis!.id), "never another account's analyses");
       assert.deepEqual(await list({ from: at(1), to: at(2) }), [1], "from inclusive, to exclusive");
-      assert.deepEqual(await list({ score: { operator: "greater_than_or_equal", value: 70 } }), [2, 0]);
-      assert.deepEqual(await list({ score: { operator: "less_than", value: 50 } }), [1]);
-      assert.deepEqual(await list({ score: { operator: "equals", value: 90 } }), [0]);
+      assert.deepEqual(await list({ scores: [{ operator: "greater_than_or_equal", value: 70 }] }), [2, 0]);
+      assert.deepEqual(await list({ scores: [{ operator: "less_than", value: 50 }] }), [1]);
+      assert.deepEqual(await list({ scores: [{ operator: "equals", value: 90 }] }), [0]);
+      const range = [
+        { operator: "greater_than_or_equal", value: 40 },
+        { operator: "less_than_or_equal", value: 70 },
+      ] as const;
+      assert.deepEqual(await list({ scores: [...range] }), [2, 1], "several score filters all apply");
       assert.deepEqual(await list({ profileId: other }), [2]);
       assert.deepEqual(
         await list({ metadataGroups: [[{ field: "region", operator: "equals", value: "north" }]] }),

@@ -242,7 +242,8 @@ export interface AnalysisFilter {
   from: Date;
   /** Exclusive. */
   to: Date;
-  score?: { operator: ScoreOperator; value: number };
+  /** Conditions on the final score; all must hold. */
+  scores?: { operator: ScoreOperator; value: number }[];
   profileId?: string;
   /** Outer OR of inner AND groups. */
   metadataGroups?: { field: string; operator: MetadataOperator; value: unknown }[][];
@@ -271,8 +272,8 @@ export async function listAnalyses(
     return `$${params.length}`;
   };
   const where = ["a.account_id = $1", "a.created_at >= $2", "a.created_at < $3"];
-  if (filter.score)
-    where.push(`a.final_score ${scoreSql[filter.score.operator]} ${param(filter.score.value)}::float8`);
+  for (const score of filter.scores ?? [])
+    where.push(`a.final_score ${scoreSql[score.operator]} ${param(score.value)}::float8`);
   if (filter.profileId) where.push(`a.profile_id = ${param(filter.profileId)}::uuid`);
   if (filter.metadataGroups && filter.metadataGroups.length > 0) {
     const groups = filter.metadataGroups.map(

@@ -57,6 +57,8 @@ for (const backend of testDatabases()) {
         routing: null,
         notAnalysedReason: null,
         transcript: null,
+        audioMeasures: null,
+        speech: null,
         processingRevision: 1,
       });
       assert.deepEqual(await insertInteractions(db, []), new Set());

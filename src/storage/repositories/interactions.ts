@@ -1,4 +1,5 @@
 import type { RoutableInteraction, RoutingDecision } from "../../core/assignment.ts";
+import type { AudioMeasures, AudioMeasuresFailure, SpeechAnalysis } from "../../core/audio.ts";
 import type { Transcript } from "../../core/transcript.ts";
 import type { Queryable } from "../db.ts";
 import type { RowScope } from "./analyses.ts";
@@ -41,6 +42,10 @@ export interface InteractionRecord {
   notAnalysedReason: string | null;
   media: InteractionMedia;
   transcript: Transcript | null;
+  /** Measured from the recording; a failure record when it could not be decoded; null without audio. */
+  audioMeasures: AudioMeasures | AudioMeasuresFailure | null;
+  /** What speech engines made of the recording. */
+  speech: SpeechAnalysis | null;
   processingRevision: number;
   createdAt: Date;
 }
@@ -72,6 +77,8 @@ interface InteractionRow {
   not_analysed_reason: string | null;
   media: InteractionMedia;
   transcript: Transcript | null;
+  audio_measures: AudioMeasures | AudioMeasuresFailure | null;
+  speech: SpeechAnalysis | null;
   processing_revision: number;
   created_at: Date;
 }
@@ -79,12 +86,15 @@ interface InteractionRow {
 const columns = `id, account_id, external_interaction_id, batch_id, integration_id, channel_type, source, language,
   interaction_start_time, duration_seconds, audio_format, callback_url, audio_url, transcript_url, transcript_text,
   pii_redacted, metadata, status, status_modified_at, failure_reason, waiting_reason, content_hash, routing,
-  not_analysed_reason, media, transcript, processing_revision, created_at`;
+  not_analysed_reason, media, transcript, audio_measures, speech, processing_revision, created_at`;
 
 /** Columns for listings: everything but the heavy transcript fields. */
 const summaryColumns = columns
   .replace("transcript_text,", "NULL::text AS transcript_text,")
-  .replace("transcript, processing_revision", "NULL::jsonb AS transcript, processing_revision");
+  .replace(
+    "transcript, audio_measures, speech, processing_revision",
+    "NULL::jsonb AS transcript, NULL::jsonb AS audio_measures, NULL::jsonb AS speech, processing_revision",
+  );
 
 export function toInteractionRecord(row: InteractionRow): InteractionRecord {
   return {
@@ -114,6 +124,8 @@ export function toInteractionRecord(row: InteractionRow): InteractionRecord {
     notAnalysedReason: row.not_analysed_reason,
     media: row.media ?? {},
     transcript: row.transcript,
+    audioMeasures: row.audio_measures ?? null,
+    speech: row.speech ?? null,
     processingRevision: row.processing_revision,
     createdAt: row.created_at,
   };
@@ -295,6 +307,8 @@ export interface InteractionStateChange {
   notAnalysedReason?: string | null;
   media?: InteractionMedia;
   transcript?: Transcript | null;
+  audioMeasures?: AudioMeasures | AudioMeasuresFailure | null;
+  speech?: SpeechAnalysis | null;
   processingRevision?: number;
 }
 
@@ -327,6 +341,10 @@ export async function updateInteractionState(
   if (change.media !== undefined) set("media", JSON.stringify(change.media), "::jsonb");
   if (change.transcript !== undefined)
     set("transcript", change.transcript ? JSON.stringify(change.transcript) : null, "::jsonb");
+  if (change.audioMeasures !== undefined)
+    set("audio_measures", change.audioMeasures ? JSON.stringify(change.audioMeasures) : null, "::jsonb");
+  if (change.speech !== undefined)
+    set("speech", change.speech ? JSON.stringify(change.speech) : null, "::jsonb");
   if (change.processingRevision !== undefined) set("processing_revision", change.processingRevision);
   if (sets.length === 0) return;
   await q.query(`UPDATE interactions SET ${sets.join(", ")} WHERE id = $1`, params);

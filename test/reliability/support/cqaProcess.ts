@@ -138,6 +138,7 @@ export function startCqaChild(options: {
       CQA_SECRET_KEY: secretKey,
       CQA_FETCH_ALLOW: "127.0.0.1/8",
       CQA_LOG_LEVEL: "info",
+      CQA_SFTP_PORT: "off",
       ...options.storage.env,
       ...options.env,
     },

@@ -213,3 +213,68 @@ describe("ECC4x VLA report with bad rows, unknown calls and a Voice Log API that
     assert.equal(7 + 2 + (lines.length - 1), report.trim().split("\n").length - 1);
   });
 });
+
+describe("ECC4x VLA reports backfilled on demand for a date range", () => {
+  let rig: Ecc4xRig;
+  let integrationId: string;
+
+  before(async () => {
+    rig = await startEcc4xRig({ loops: false });
+    integrationId = await rig.createSftpIntegration();
+  });
+  after(() => rig?.stop());
+
+  const ingestedIds = async () =>
+    (
+      await rig.cqa.db.query<{ id: string }>(
+        "SELECT external_interaction_id AS id FROM interactions WHERE account_id = $1 ORDER BY external_interaction_id",
+        [rig.account.accountId],
+      )
+    ).rows.map((r) => r.id);
+
+  const runRange = async (from: string, to: string) => {
+    const queued = await rig.api("POST", `/integrations/${integrationId}/run`, { from, to });
+    assert.equal(queued.status, 202, queued.text);
+    await rig.cqa.drain();
+  };
+
+  test("reports already in processed/ are read again for the range only: rows in it are ingested once, others not at all", async () => {
+    const firstDay = Array.from({ length: 6 }, (_, i) => simulatedCall("BFA", i, "2026-04-01"));
+    const secondDay = Array.from({ length: 6 }, (_, i) => simulatedCall("BFB", i, "2026-04-02"));
+    const thirdDay = Array.from({ length: 6 }, (_, i) => simulatedCall("BFC", i, "2026-04-03"));
+    rig.voiceLog.publish(...[...firstDay, ...secondDay, ...thirdDay].map((c) => c.call_sid));
+    // Reports the VLA module delivered before the integration existed, already filed in processed/:
+    // the arrival of a file there starts nothing.
+    const client = await rig.sftpClient();
+    await client.mkdir("/processed");
+    await client.put(Buffer.from(vlaReport([...firstDay, ...secondDay])), "/processed/vla_2026-04-02.csv");
+    await client.put(Buffer.from(vlaReport(thirdDay)), "/processed/vla_2026-04-03.csv");
+    await rig.cqa.drain();
+    assert.deepEqual(await ingestedIds(), [], "nothing is read from processed/ without a range run");
+
+    // The second day in the account's time zone (Asia/Kolkata): only its six calls.
+    await runRange("2026-04-02T00:00:00+05:30", "2026-04-03T00:00:00+05:30");
+    assert.deepEqual(
+      await ingestedIds(),
+      secondDay.map((c) => c.call_sid),
+    );
+    // The same range again adds nothing; a wider one adds the rest, each call once.
+    await runRange("2026-04-02T00:00:00+05:30", "2026-04-03T00:00:00+05:30");
+    assert.equal((await ingestedIds()).length, 6);
+    await runRange("2026-04-01T00:00:00+05:30", "2026-04-04T00:00:00+05:30");
+    assert.deepEqual(
+      await ingestedIds(),
+      [...firstDay, ...secondDay, ...thirdDay].map((c) => c.call_sid).sort(),
+    );
+    const statuses = await rig.statuses();
+    assert.equal(statuses["completed"], 18, JSON.stringify(statuses));
+    for (const call of [...firstDay, ...secondDay, ...thirdDay]) {
+      assert.equal(rig.voiceLog.served.get(call.call_sid), 1, `${call.call_sid} fetched once`);
+    }
+    // The reports stay where they were.
+    assert.deepEqual((await client.list("/processed")).map((f) => f.name).sort(), [
+      "vla_2026-04-02.csv",
+      "vla_2026-04-03.csv",
+    ]);
+  });
+});

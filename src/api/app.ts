@@ -179,9 +179,12 @@ async function authenticateCaller(
   } else {
     throw new AppError(
       "UNAUTHORIZED",
-      sessionOnly
-        ? "Sign in first: send 'Authorization: Bearer <session token>' from POST /api/v1/auth/login"
-        : "Missing API key: send it in the X-API-Key header",
+      !sessionOnly
+        ? "Missing API key: send it in the X-API-Key header"
+        : apiKey
+          ? "This operation acts for a signed-in user, and an API key belongs to no user: sign in with " +
+            "POST /api/v1/auth/login and send 'Authorization: Bearer <session token>' instead of X-API-Key"
+          : "Sign in first: send 'Authorization: Bearer <session token>' from POST /api/v1/auth/login",
     );
   }
   if (pathAccountId !== undefined && principal.accountId !== pathAccountId) {

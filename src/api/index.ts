@@ -13,6 +13,7 @@ import { insightRoutes } from "./routes/insights.ts";
 import { integrationRoutes } from "./routes/integrations.ts";
 import { metadataFieldRoutes } from "./routes/metadataFields.ts";
 import { operationRoutes } from "./routes/operations.ts";
+import { preferenceRoutes } from "./routes/preferences.ts";
 import { sftpUserRoutes } from "./routes/sftpUsers.ts";
 import { systemRoutes } from "./routes/system.ts";
 import type { ApiServices } from "./services.ts";
@@ -25,6 +26,7 @@ export function apiRoutes(version: string): RouteSpec[] {
   const routes: RouteSpec[] = [
     ...accountRoutes,
     ...accessRoutes,
+    ...preferenceRoutes,
     ...ingressRoutes,
     ...operationRoutes,
     ...analysisRoutes,

@@ -47,6 +47,7 @@ function idsOf(tenant: Tenant): Record<string, string> {
     dispute_id: tenant.disputeId,
     profile_id: tenant.spareProfileId,
     rule_id: tenant.ruleId,
+    preference_key: "analysis_list_columns",
   };
 }
 
@@ -89,6 +90,8 @@ function bodyFor(route: RouteSpec, target: Tenant, fileUrl: string): unknown {
       return { name: "Matrix rule", priority: 5, conditions: { all: [] }, profile_ids: [target.profileId] };
     case "updateAssignmentRule":
       return { name: "Matrix rule renamed" };
+    case "saveMyPreference":
+      return { value: ["created", "status", "meta:agent_id"] };
     default:
       return route.body ? {} : undefined;
   }

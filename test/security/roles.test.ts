@@ -22,7 +22,14 @@ import {
 type Role = (typeof roles)[number];
 
 /** Authenticated routes every caller of the account may use, whatever the role. */
-const openToEveryRole = new Set(["whoAmI", "logout"]);
+const openToEveryRole = new Set([
+  "whoAmI",
+  "logout",
+  // A user's own preferences: personal, and for every signed-in user whatever the role.
+  "listMyPreferences",
+  "saveMyPreference",
+  "resetMyPreference",
+]);
 
 let cqa: TestCqa;
 before(async () => {

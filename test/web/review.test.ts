@@ -1,11 +1,13 @@
 // The QA manager's day in the dashboard, in headless Chromium against a running cqa: sign in, filter
-// the list, choose columns, export CSV, open a conversation, play from an evidence span, override a
-// KPI (and see the score change through the API), raise and resolve a dispute, see why a conversation
-// was (not) analysed, read the insights, and use the pages embedded in an iframe.
+// the list, choose columns (kept by cqa, so the same in another browser), export CSV, open a
+// conversation, play from an evidence span, override a KPI (and see the score change through the
+// API), raise and resolve a dispute, see why a conversation was (not) analysed, read the insights,
+// and use the pages embedded in an iframe.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import type { Page } from "playwright-core";
+import type { Page, Response } from "playwright-core";
+import { accountPath, login } from "../security/tenants.ts";
 import { startLocalServer } from "../support/httpPeers.ts";
 import { type DashboardRig, startDashboardRig } from "./dashboardRig.ts";
 
@@ -14,6 +16,16 @@ const day = (offset: number) => {
   const at = new Date(Date.now() + offset * 86_400_000);
   return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Kolkata" }).format(at);
 };
+
+/** The column headers of the conversation list as shown. */
+async function headers(page: Page): Promise<string[]> {
+  return (await page.locator("thead th").allTextContents()).map((h) => h.trim());
+}
+
+/** Waits until the list shows the user's saved column choice (cqa has answered it). */
+async function columnsLoaded(page: Page): Promise<void> {
+  await page.locator("details.menu[aria-busy='false']").waitFor({ state: "attached" });
+}
 
 describe("dashboard: review flows in a real browser", () => {
   let rig: DashboardRig;
@@ -110,27 +122,73 @@ describe("dashboard: review flows in a real browser", () => {
     await page.getByRole("heading", { name: `${count} analyses` }).waitFor();
   });
 
-  test("the chosen columns are remembered per user", async () => {
+  test("the chosen columns are kept by cqa per user: the same in a fresh browser, not for others", async () => {
+    const isColumnsSave = (method: string) => (response: Response) =>
+      response.request().method() === method &&
+      new URL(response.url()).pathname.endsWith("/me/preferences/analysis_list_columns");
     await page.getByText("Columns", { exact: true }).click();
     await page.getByRole("checkbox", { name: "Campaign" }).check();
+    const saved = page.waitForResponse(
+      (r) => isColumnsSave("PUT")(r) && !r.request().postDataJSON().value.includes("qa"),
+    );
     await page.getByRole("checkbox", { name: "QA score" }).uncheck();
+    assert.equal((await saved).status(), 200, "the choice is saved to cqa");
     await page.getByText("Columns", { exact: true }).click();
-    const headers = async () => (await page.locator("thead th").allTextContents()).map((h) => h.trim());
-    assert.ok((await headers()).includes("Campaign"));
-    assert.ok(!(await headers()).includes("QA score"));
+    assert.ok((await headers(page)).includes("Campaign"));
+    assert.ok(!(await headers(page)).includes("QA score"));
+    const supervisorToken = await login(rig.cqa, rig.accountId, rig.users.supervisor);
+    const stored = await rig.cqa.request("GET", `${accountPath(rig.accountId)}/me/preferences`, {
+      bearer: supervisorToken,
+    });
+    assert.deepEqual(
+      stored.body.data.preferences.analysis_list_columns,
+      ["conversation", "created", "profile", "status", "final", "meta:agent_id", "meta:campaign"],
+      "the API answers the same choice to the supervisor's own session",
+    );
     await page.reload();
     await page.locator("tbody tr").first().waitFor();
-    assert.ok((await headers()).includes("Campaign"), "kept after a reload");
+    await columnsLoaded(page);
+    assert.ok((await headers(page)).includes("Campaign"), "kept after a reload");
 
-    // Another user on the same browser has their own choice.
+    // Another browser (own cookies, empty storage), the same user: the same columns.
+    const elsewhere = await rig.newPage();
+    await rig.signIn(elsewhere, rig.users.supervisor);
+    await elsewhere.locator("tbody tr").first().waitFor();
+    await columnsLoaded(elsewhere);
+    assert.ok((await headers(elsewhere)).includes("Campaign"), "the choice followed the user");
+    assert.ok(!(await headers(elsewhere)).includes("QA score"));
+
+    // Another user in a fresh browser: the default columns.
+    const analystPage = await rig.newPage();
+    await rig.signIn(analystPage, rig.users.analyst);
+    await analystPage.locator("tbody tr").first().waitFor();
+    await columnsLoaded(analystPage);
+    assert.ok(!(await headers(analystPage)).includes("Campaign"), "the analyst sees the default columns");
+    assert.ok((await headers(analystPage)).includes("QA score"));
+
+    // Another user on the same browser has their own choice too.
     await page.getByRole("button", { name: "Sign out" }).click();
     await rig.signIn(page, rig.users.analyst);
     await page.locator("tbody tr").first().waitFor();
-    assert.ok(!(await headers()).includes("Campaign"), "the analyst sees the default columns");
+    await columnsLoaded(page);
+    assert.ok(!(await headers(page)).includes("Campaign"), "the analyst sees the default columns");
     await page.getByRole("button", { name: "Sign out" }).click();
     await rig.signIn(page, rig.users.supervisor);
     await page.locator("tbody tr").first().waitFor();
-    assert.ok((await headers()).includes("Campaign"), "the supervisor's choice is still there");
+    await columnsLoaded(page);
+    assert.ok((await headers(page)).includes("Campaign"), "the supervisor's choice is still there");
+
+    // "Default columns" in one browser resets the choice everywhere (the other browser's copy is only a cache).
+    await elsewhere.getByText("Columns", { exact: true }).click();
+    const reset = elsewhere.waitForResponse(isColumnsSave("DELETE"));
+    await elsewhere.getByRole("button", { name: "Default columns" }).click();
+    assert.equal((await reset).status(), 200);
+    assert.ok((await headers(elsewhere)).includes("QA score"));
+    await page.reload();
+    await page.locator("tbody tr").first().waitFor();
+    await columnsLoaded(page);
+    assert.ok(!(await headers(page)).includes("Campaign"), "the reset reached the first browser");
+    assert.ok((await headers(page)).includes("QA score"));
   });
 
   test("CSV export of the current view: the visible columns, every matching row", async () => {

@@ -1,6 +1,6 @@
 // The analysis list: filters (dates, score, quality profile, metadata), a column chooser remembered
-// per user, paging and a CSV export of the current view. The view lives in the URL, so it can be
-// bookmarked, shared and navigated with Back.
+// per user (by cqa, so it follows the user to any browser), paging and a CSV export of the current
+// view. The view lives in the URL, so it can be bookmarked, shared and navigated with Back.
 import { type FormEvent, useMemo, useState } from "react";
 import { api } from "../api/client.ts";
 import type { AnalysisPage, AnalysisSummary, MetadataFields, QualityProfile } from "../api/types.ts";
@@ -15,6 +15,8 @@ import { toCsv } from "./analyses/csv.ts";
 import { type MetadataCondition, MetadataFilters, parseConditions } from "./analyses/metadataFilters.tsx";
 
 const pageSizes = [25, 50, 100];
+/** The columns of a user who has not chosen any (column keys as in the API's analysis_list_columns). */
+const defaultColumns = ["conversation", "created", "profile", "status", "final", "qa", "meta:agent_id"];
 
 interface View {
   from: string;
@@ -180,9 +182,19 @@ export default function AnalysesPage() {
     ],
     [metadataKeys, profileNames, session.timeZone],
   );
-  const defaultColumns = ["conversation", "created", "profile", "status", "final", "qa", "meta:agent_id"];
-  const [chosen, setChosen] = useColumnChoice(`${session.accountId}.${session.info.user_id}`, defaultColumns);
-  const visible = columns.filter((c) => c.fixed || chosen.includes(c.key));
+  const columnChoice = useColumnChoice(
+    session.accountId,
+    session.info.user_id,
+    defaultColumns,
+    (doing, error) =>
+      toast(
+        doing === "load"
+          ? `Your saved columns could not be loaded: ${error.message}`
+          : `Your column choice could not be saved: ${error.message}`,
+        "error",
+      ),
+  );
+  const visible = columns.filter((c) => c.fixed || columnChoice.chosen.includes(c.key));
 
   const [exporting, setExporting] = useState(false);
   const exportCsv = async () => {
@@ -245,7 +257,7 @@ export default function AnalysesPage() {
               : `${total.toLocaleString("en-GB")} ${total === 1 ? "analysis" : "analyses"}`}
           </h2>
           <div className="card-actions">
-            <ColumnChooser columns={columns} chosen={chosen} onChange={setChosen} />
+            <ColumnChooser columns={columns} choice={columnChoice} />
             <Button onClick={() => void exportCsv()} busy={exporting} disabled={total === 0}>
               Export CSV
             </Button>

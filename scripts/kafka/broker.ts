@@ -1,11 +1,13 @@
 // A real Apache Kafka broker for cqa's tests, benchmarks and local trials: the release pinned in
 // scripts/kafka/pom.xml, resolved from Maven Central by Maven, run as one KRaft node (broker and
 // controller) on loopback on free ports. Optionally SASL (PLAIN and SCRAM-SHA-256/512, JAAS users
-// given here) with ACLs enforced.
+// given here) with ACLs enforced, and TLS (SSL, or SASL_SSL with SASL; PKCS12 stores given here, see
+// certificates.ts), with a second listener that requires a client certificate (mutual TLS).
 //
 //   node scripts/kafka/broker.ts                 # plaintext broker, prints its address, Ctrl-C stops it
 //   node scripts/kafka/broker.ts --port 9092     # on a fixed port
 //   node scripts/kafka/broker.ts --sasl          # SASL_PLAINTEXT, users admin/admin-secret and cqa/cqa-secret
+//   node scripts/kafka/broker.ts --tls           # SSL (SASL_SSL with --sasl) with a new test CA, plus a mutual-TLS listener
 //   node scripts/kafka/broker.ts --classpath     # only resolve the release (prints the classpath)
 //
 // Tests import startKafkaBroker(); the broker (and a watchdog that kills it if this process dies
@@ -29,6 +31,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createTestCertificates } from "./certificates.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pom = join(here, "pom.xml");
@@ -52,6 +55,20 @@ export interface KafkaBrokerOptions {
   dataDir?: string;
   /** Largest record the broker accepts (default 10 MiB, so tests can send oversized events). */
   maxMessageBytes?: number;
+  /** TLS on the client listener: SSL, or SASL_SSL together with `sasl`. */
+  tls?: KafkaBrokerTls;
+}
+
+/** The broker's TLS material (PKCS12 files, e.g. from createTestCertificates()). */
+export interface KafkaBrokerTls {
+  /** The broker's certificate and key. */
+  keystore: string;
+  /** The CA(s) client certificates must chain to (mutual TLS). */
+  truststore: string;
+  /** Password of both stores. */
+  password: string;
+  /** Also open an SSL listener that requires a client certificate: `KafkaBroker.mutualTlsBootstrap`. */
+  mutualTlsListener?: boolean;
 }
 
 /** A running broker. */
@@ -59,6 +76,10 @@ export interface KafkaBroker {
   /** `127.0.0.1:<port>`. */
   bootstrap: string;
   port: number;
+  /** The security protocol of `bootstrap`: PLAINTEXT, SASL_PLAINTEXT, SSL or SASL_SSL. */
+  protocol: string;
+  /** `127.0.0.1:<port>` of the listener that requires a client certificate, when asked for. */
+  mutualTlsBootstrap: string | null;
   /** The super user's credentials when SASL is on. */
   admin: { username: string; password: string } | null;
   /** Stops cleanly (SIGTERM, then SIGKILL after 30 s) and removes a temporary data folder. */
@@ -128,23 +149,31 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The client listener's security protocol (and listener name). */
+function protocolOf(options: { sasl?: unknown; tls?: unknown }): string {
+  return `${options.sasl ? "SASL_" : ""}${options.tls ? "SSL" : "PLAINTEXT"}`;
+}
+
 function serverProperties(options: {
   port: number;
   controllerPort: number;
+  mutualTlsPort: number | null;
   logDir: string;
   sasl: KafkaBrokerOptions["sasl"];
+  tls: KafkaBrokerOptions["tls"];
   maxMessageBytes: number;
 }): string {
-  const { port, controllerPort, sasl } = options;
-  const listener = sasl ? "SASL_PLAINTEXT" : "PLAINTEXT";
+  const { port, controllerPort, mutualTlsPort, sasl, tls } = options;
+  const listener = protocolOf(options);
+  const mutual = mutualTlsPort === null ? [] : [`MTLS://127.0.0.1:${mutualTlsPort}`];
   const lines = [
     "process.roles=broker,controller",
     "node.id=1",
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=${listener}://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=${listener}://127.0.0.1:${port}`,
+    `listeners=${[`${listener}://127.0.0.1:${port}`, ...mutual, `CONTROLLER://127.0.0.1:${controllerPort}`].join(",")}`,
+    `advertised.listeners=${[`${listener}://127.0.0.1:${port}`, ...mutual].join(",")}`,
     "controller.listener.names=CONTROLLER",
-    `listener.security.protocol.map=${listener}:${listener},CONTROLLER:PLAINTEXT`,
+    `listener.security.protocol.map=${listener}:${listener},${mutual.length > 0 ? "MTLS:SSL," : ""}CONTROLLER:PLAINTEXT`,
     `inter.broker.listener.name=${listener}`,
     `log.dirs=${options.logDir}`,
     // One node: every internal topic has one replica, and small ones start faster.
@@ -167,6 +196,19 @@ function serverProperties(options: {
     "num.io.threads=4",
     "log.flush.interval.messages=9223372036854775807",
   ];
+  if (tls) {
+    lines.push(
+      "ssl.keystore.type=PKCS12",
+      `ssl.keystore.location=${tls.keystore}`,
+      `ssl.keystore.password=${tls.password}`,
+      `ssl.key.password=${tls.password}`,
+      "ssl.truststore.type=PKCS12",
+      `ssl.truststore.location=${tls.truststore}`,
+      `ssl.truststore.password=${tls.password}`,
+      "ssl.client.auth=none",
+    );
+    if (mutualTlsPort !== null) lines.push("listener.name.mtls.ssl.client.auth=required");
+  }
   if (sasl) {
     const users = { ...sasl.users, [adminUser.username]: adminUser.password };
     const plainUsers = Object.entries(users)
@@ -222,6 +264,11 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   const port = options.port ?? (await freePort());
   let controllerPort = await freePort();
   while (controllerPort === port) controllerPort = await freePort();
+  let mutualTlsPort: number | null = null;
+  if (options.tls?.mutualTlsListener) {
+    mutualTlsPort = await freePort();
+    while (mutualTlsPort === port || mutualTlsPort === controllerPort) mutualTlsPort = await freePort();
+  }
   const propertiesFile = join(dataDir, "server.properties");
   const logFile = join(dataDir, "broker.log");
   writeFileSync(
@@ -229,8 +276,10 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
     serverProperties({
       port,
       controllerPort,
+      mutualTlsPort,
       logDir: join(dataDir, "log"),
       sasl: options.sasl,
+      tls: options.tls,
       maxMessageBytes: options.maxMessageBytes ?? 10 * 1024 * 1024,
     }),
   );
@@ -303,6 +352,8 @@ export async function startKafkaBroker(options: KafkaBrokerOptions = {}): Promis
   return {
     bootstrap: `127.0.0.1:${port}`,
     port,
+    protocol: protocolOf(options),
+    mutualTlsBootstrap: mutualTlsPort === null ? null : `127.0.0.1:${mutualTlsPort}`,
     admin: options.sasl ? adminUser : null,
     async stop() {
       await halt();
@@ -351,18 +402,32 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const sasl = args.includes("--sasl") ? { users: { cqa: "cqa-secret" } } : undefined;
     const port = value("--port");
     const dataDir = value("--data");
+    // --tls: a new test CA and certificates, kept beside the data (or in a temporary folder).
+    const temporaryCertificates =
+      args.includes("--tls") && !dataDir ? mkdtempSync(join(tmpdir(), "cqa-kafka-certs-")) : null;
+    const certificatesDir = args.includes("--tls")
+      ? join(dataDir ?? temporaryCertificates ?? "", "certificates")
+      : null;
+    const certificates = certificatesDir ? createTestCertificates(certificatesDir) : null;
     console.log(`Starting Apache Kafka ${kafkaVersion} (first run downloads it with Maven)…`);
     const broker = await startKafkaBroker({
       ...(port ? { port: Number(port) } : {}),
       ...(sasl ? { sasl } : {}),
       ...(dataDir ? { dataDir } : {}),
+      ...(certificates ? { tls: { ...certificates.broker, mutualTlsListener: true } } : {}),
     });
-    console.log(
-      `Kafka ${kafkaVersion} is listening on ${broker.bootstrap}${sasl ? " (SASL_PLAINTEXT)" : ""}`,
-    );
+    console.log(`Kafka ${kafkaVersion} is listening on ${broker.bootstrap} (${broker.protocol})`);
     if (sasl) console.log("SASL users: admin / admin-secret (super user), cqa / cqa-secret");
+    if (certificatesDir && broker.mutualTlsBootstrap) {
+      console.log(`Mutual TLS (a client certificate required) on ${broker.mutualTlsBootstrap} (SSL)`);
+      console.log(`CA (tls.ca): ${join(certificatesDir, "ca.pem")}`);
+      console.log(
+        `Client certificate (tls.cert, tls.key): ${join(certificatesDir, "client.pem")}, ${join(certificatesDir, "client.key")}`,
+      );
+    }
     console.log("Press Ctrl-C to stop it.");
     const shutdown = () => {
+      if (temporaryCertificates) rmSync(temporaryCertificates, { recursive: true, force: true });
       broker.stop().then(
         () => process.exit(0),
         () => process.exit(1),

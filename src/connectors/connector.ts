@@ -39,6 +39,9 @@ export interface ConnectorDefinition<Config = unknown, Checkpoint = unknown> {
 /** When a poll connector runs on its own. Daily times are in the account's time zone. */
 export type Schedule = { type: "daily"; at: string } | { type: "interval"; every_seconds: number };
 
+/** Where a replay starts, by position: offset by partition number by topic (`{"events": {"0": 1200}}`). */
+export type ReplayOffsets = Record<string, Record<string, number>>;
+
 /** One check of "test connection": reach, auth, permissions, format… each readable by an IT admin. */
 export interface ConnectionCheck {
   name: string;
@@ -56,6 +59,12 @@ export interface ConnectorInstance {
   start?(): Promise<void>;
   /** Stream connectors: stop consuming and release everything (called on pause, edit, shutdown). */
   stop?(): Promise<void>;
+  /**
+   * Stream connectors that replay from positions (Kafka offsets): checks a `POST …/run {offsets}`
+   * against the source — its topics, partitions and their first and end offsets — and throws a
+   * VALIDATION_ERROR naming each problem. Absent when the connector replays from a time only.
+   */
+  checkReplayOffsets?(offsets: ReplayOffsets): Promise<void>;
   /** Source-specific lag: records behind for streams, seconds behind for pollers. */
   lag?(): Promise<unknown>;
   /**
@@ -140,10 +149,10 @@ export interface ConnectorContext<Config, Checkpoint> {
   /** The checkpoint as last committed. */
   readCheckpoint(): Promise<Checkpoint | null>;
   /**
-   * Stream connectors: the replay (backfill) an operator asked for with `POST …/run {from, to}`, taken
-   * once — call it on start and seek there. Null when none is pending.
+   * Stream connectors: the replay (backfill) an operator asked for with `POST …/run {from, to}` or
+   * `{offsets}`, taken once — call it on start and seek there. Null when none is pending.
    */
-  takeReplayRequest(): Promise<{ from: Date | null; to: Date | null } | null>;
+  takeReplayRequest(): Promise<{ from: Date | null; to: Date | null; offsets: ReplayOffsets | null } | null>;
   /**
    * Ingests records through the canonical path. In the same transaction: the new checkpoint (if
    * given), the run's counters, a dead letter for each rejected item and for each `unreadable`

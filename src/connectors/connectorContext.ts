@@ -113,7 +113,11 @@ function connectorContext(
     async takeReplayRequest() {
       const replay = await takeReplay(db, integration.id);
       return replay
-        ? { from: replay.from ? new Date(replay.from) : null, to: replay.to ? new Date(replay.to) : null }
+        ? {
+            from: replay.from ? new Date(replay.from) : null,
+            to: replay.to ? new Date(replay.to) : null,
+            offsets: replay.offsets ?? null,
+          }
         : null;
     },
     ingest: (records, options = {}) => ingestFromSource(env, integration, records, options),

@@ -12,7 +12,7 @@ import {
 } from "../storage/repositories/integrations.ts";
 import { describeIssues } from "../validation/validate.ts";
 import { keepUnchangedSecrets, maskedConfig, splitSecrets } from "./configSecrets.ts";
-import type { ConnectionCheck, Schedule } from "./connector.ts";
+import type { ConnectionCheck, ReplayOffsets, Schedule } from "./connector.ts";
 import { type ConnectorEnvironment, instantiateConnector } from "./connectorContext.ts";
 import type { AnyConnectorDefinition } from "./registry.ts";
 import { nextRunAfter, scheduleSchema } from "./schedule.ts";
@@ -193,6 +193,29 @@ export async function testIntegration(
   );
   try {
     return await Promise.race([instance.test(), timeout]);
+  } finally {
+    await instance.stop?.().catch(() => {});
+  }
+}
+
+/**
+ * Checks a replay from positions (`POST …/run {offsets}`) with the integration's connector, against
+ * the source itself; throws a VALIDATION_ERROR that names each problem.
+ */
+export async function checkReplayOffsets(
+  env: ConnectorEnvironment,
+  integration: IntegrationRecord,
+  offsets: ReplayOffsets,
+): Promise<void> {
+  const instance = await instantiateConnector(env, integration);
+  try {
+    if (!instance.checkReplayOffsets) {
+      throw new AppError(
+        "VALIDATION_ERROR",
+        `${integration.kind} integrations replay from a time only: send {from} instead of {offsets}`,
+      );
+    }
+    await instance.checkReplayOffsets(offsets);
   } finally {
     await instance.stop?.().catch(() => {});
   }

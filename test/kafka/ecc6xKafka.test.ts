@@ -76,6 +76,18 @@ async function stored(db: Database, integrationId: string) {
   };
 }
 
+/** A run as GET …/runs shows it. */
+interface RunShown {
+  trigger: string;
+  status: string;
+  from: string | null;
+  seen: number;
+  ingested: number;
+  duplicate: number;
+  rejected: number;
+  details: { offsets?: Record<string, number>; pending?: string[] };
+}
+
 const ids = (prefix: string, count: number, from = 0) =>
   Array.from({ length: count }, (_, i) => `${prefix}-${String(from + i).padStart(5, "0")}`);
 
@@ -90,6 +102,20 @@ describe("ECC6x Kafka, one worker", () => {
   after(async () => {
     await cqa?.stop();
   });
+
+  /** The integration's replay run once it finished (GET …/runs). */
+  const finishedReplayRun = async (path: string) => {
+    let run: RunShown | undefined;
+    await eventually("the replay's run finished", async () => {
+      const runs = await cqa.request("GET", `${path}/runs`, { apiKey: account.apiKey });
+      run = (runs.body.data.runs as RunShown[]).find(
+        (r) => r.trigger === "backfill" && r.status !== "running",
+      );
+      return run !== undefined;
+    });
+    assert.equal(run?.status, "succeeded", JSON.stringify(run));
+    return run!;
+  };
 
   test("1,000 events become 1,000 interactions, 1,000 analyses and 1,000 feedback records, each call once", async () => {
     const integration = await createIntegration(cqa, account);
@@ -345,6 +371,154 @@ describe("ECC6x Kafka, one worker", () => {
       [...analyses.values()].every((n) => n === 1),
       "and analyses nothing twice",
     );
+    // The replay is a run: what it re-read, what was new, what was already stored.
+    const replayRun = await finishedReplayRun(path);
+    assert.equal(replayRun.trigger, "backfill");
+    assert.equal(replayRun.from, "2000-01-01T00:00:00.000Z");
+    assert.deepEqual(
+      [replayRun.seen, replayRun.ingested, replayRun.duplicate, replayRun.rejected],
+      [75, 25, 50, 0],
+    );
+  });
+
+  test("a replay from offsets backfills from exactly there: earlier events stay out, later ones stored once, re-read ones counted as duplicates; bad offsets are refused with the reason", async () => {
+    const topic = uniqueName("ecc-events");
+    await tool.createTopic(topic, 2);
+    const old = ids(uniqueName("OLD"), 40);
+    await produceCalls(topic, old);
+    // A new group at the end of the topic skips the older events.
+    const integration = await createIntegration(
+      cqa,
+      account,
+      { topics: [topic], start_position: { type: "latest" } },
+      0,
+    );
+    await cqa.running.supervisor?.tick();
+    const path = `/api/v1/accounts/${account.accountId}/integrations/${integration.id}`;
+    await eventually("the consumer holds its partitions", async () => {
+      const rows = await cqa.db.query("SELECT 1 FROM kafka_partition_offsets WHERE integration_id = $1", [
+        integration.id,
+      ]);
+      return rows.rowCount === 2;
+    });
+    const live = ids(uniqueName("LIVE"), 16);
+    await produceCalls(topic, live);
+    await eventually(
+      "the live events stored",
+      async () => (await stored(cqa.db, integration.id)).interactions.size === 16,
+    );
+
+    // Where each older event is; the replay starts half-way through each partition's older events.
+    const placed = (await tool.readAll(topic)).filter((r) => old.includes(r.key ?? ""));
+    const start: Record<string, number> = {};
+    const ends: Record<number, number> = {};
+    for (const partition of [0, 1]) {
+      const offsets = placed.filter((r) => r.partition === partition).map((r) => Number(r.offset));
+      start[String(partition)] = offsets.length > 0 ? offsets[Math.floor(offsets.length / 2)]! : 0;
+      ends[partition] = (await tool.readAll(topic)).filter((r) => r.partition === partition).length;
+    }
+    const backfilled = placed
+      .filter((r) => Number(r.offset) >= start[String(r.partition)]!)
+      .map((r) => r.key!);
+    const skipped = old.filter((id) => !backfilled.includes(id));
+    assert.ok(backfilled.length > 0 && skipped.length > 0);
+
+    const replay = (body: unknown) => cqa.request("POST", `${path}/run`, { apiKey: account.apiKey, body });
+    const refused = async (body: unknown, reason: RegExp) => {
+      const answer = await replay(body);
+      assert.equal(answer.status, 400, answer.text);
+      assert.equal(answer.body.error.code, "VALIDATION_ERROR");
+      assert.match(answer.body.message, reason);
+    };
+    await refused({ offsets: { [topic]: { "0": -1 } } }, /offset cannot be negative/);
+    await refused({ offsets: { [topic]: { zero: 1 } } }, /'zero' is not a partition number/);
+    await refused({ offsets: {} }, /offsets must name at least one topic and partition/);
+    await refused(
+      { offsets: { [topic]: { "0": 0 } }, from: "2026-01-01T00:00:00Z" },
+      /either \{from\} \(a time\) or \{offsets\}/,
+    );
+    await refused(
+      { offsets: { "ecc.someone-else": { "0": 0 } } },
+      new RegExp(`topic 'ecc.someone-else' is not one this integration reads \\(it reads '${topic}'\\)`),
+    );
+    await refused(
+      { offsets: { [topic]: { "2": 0 } } },
+      new RegExp(`topic '${topic}' has no partition 2 \\(it has partitions 0 to 1\\)`),
+    );
+    await refused(
+      { offsets: { [topic]: { "1": ends[1]! + 5 } } },
+      new RegExp(
+        `${ends[1]! + 5} is past the end of ${topic}/1, whose next offset is ${ends[1]}: give an offset from 0 to ${ends[1]}`,
+      ),
+    );
+    // A topic the config names but the cluster does not have.
+    const absent = await cqa.request("POST", `/api/v1/accounts/${account.accountId}/integrations`, {
+      apiKey: account.apiKey,
+      body: {
+        kind: "ecc6x_kafka",
+        name: uniqueName("ecc6x"),
+        config: kafkaConfig(broker, { topics: ["ecc.never-created"] }),
+        enabled: false,
+      },
+    });
+    const absentRun = await cqa.request(
+      "POST",
+      `/api/v1/accounts/${account.accountId}/integrations/${absent.body.data.integration_id}/run`,
+      { apiKey: account.apiKey, body: { offsets: { "ecc.never-created": { "0": 0 } } } },
+    );
+    assert.equal(absentRun.status, 400, absentRun.text);
+    assert.match(absentRun.body.message, /topic 'ecc\.never-created' does not exist on the cluster/);
+
+    const checkpoint = await cqa.request("GET", `${path}/status`, { apiKey: account.apiKey });
+    assert.deepEqual(
+      checkpoint.body.data.checkpoint.partitions,
+      { [`${topic}/0`]: ends[0], [`${topic}/1`]: ends[1] },
+      "a refused replay moves nothing",
+    );
+
+    const accepted = await replay({ offsets: { [topic]: start } });
+    assert.equal(accepted.status, 202, accepted.text);
+    await cqa.running.supervisor?.tick();
+    await eventually(
+      "the replay backfilled the events from the offsets on",
+      async () => (await stored(cqa.db, integration.id)).interactions.size === 16 + backfilled.length,
+    );
+    const run = await finishedReplayRun(path);
+    assert.deepEqual(
+      [run.seen, run.ingested, run.duplicate, run.rejected],
+      [backfilled.length + live.length, backfilled.length, live.length, 0],
+      "the live events were read again and counted as duplicates",
+    );
+    assert.equal(run.from, null);
+    assert.deepEqual(run.details.offsets, { [`${topic}/0`]: start["0"], [`${topic}/1`]: start["1"] });
+    assert.deepEqual(run.details.pending, []);
+    await eventually(
+      "all analysed",
+      async () => (await stored(cqa.db, integration.id)).analyses.size === 16 + backfilled.length,
+    );
+    const { interactions, analyses } = await stored(cqa.db, integration.id);
+    assert.deepEqual([...interactions.keys()].sort(), [...backfilled, ...live].sort());
+    assert.ok(
+      skipped.every((id) => !interactions.has(id)),
+      "events before the offsets are not ingested",
+    );
+    assert.ok(
+      [...interactions.values()].every((n) => n === 1),
+      "stored once",
+    );
+    assert.ok(
+      [...analyses.values()].every((n) => n === 1),
+      "analysed once",
+    );
+    // And consumption goes on live after the replay.
+    const after = ids(uniqueName("AFTER"), 4);
+    await produceCalls(topic, after);
+    await eventually(
+      "new events after the replay stored",
+      async () => (await stored(cqa.db, integration.id)).interactions.size === 20 + backfilled.length,
+    );
+    await cqa.request("POST", `${path}/pause`, { apiKey: account.apiKey });
+    await cqa.running.supervisor?.tick();
   });
 
   test("the broker stopped and started mid-stream: cqa reconnects and catches up by itself", async () => {

@@ -127,6 +127,23 @@ describe("ECC6x Kafka with SASL and ACLs", () => {
     assert.equal(none.ok, false, "a SASL listener refuses a client without SASL");
   });
 
+  test("TLS on against this plaintext listener: the tls check says the listener does not answer TLS", async () => {
+    const result = await testConnection(await create({ tls: { enabled: true }, sasl: sasl("PLAIN") }));
+    assert.equal(result.ok, false);
+    assert.deepEqual(
+      result.checks.map((c) => [c.name, c.ok]),
+      [
+        ["reach", true],
+        ["tls", false],
+      ],
+      JSON.stringify(result.checks),
+    );
+    assert.match(
+      check(result, "tls")?.message ?? "",
+      /does not answer a TLS handshake .*probably plaintext — turn tls\.enabled off/,
+    );
+  });
+
   test("an address nothing listens on: reach failed, naming the brokers and the firewall", async () => {
     const port = await freePort();
     const result = await testConnection(

@@ -11,15 +11,26 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
 }
 
-/** Starts a broker for this test file and stops it when the file's tests are done. */
+/**
+ * Starts a broker for this test file and stops it when the file's tests are done. The tool signs in as
+ * the super user when SASL is on, and trusts `toolCa` when the broker's listener is TLS.
+ */
 export async function brokerForThisFile(
   options: KafkaBrokerOptions = {},
+  toolCa: string | null = null,
 ): Promise<{ broker: KafkaBroker; tool: KafkaTestTool }> {
   const broker = await startKafkaBroker(options);
   const tool = new KafkaTestTool({
     brokers: [broker.bootstrap],
     client_id: "cqa-test",
-    tls: { enabled: false, ca: null, cert: null, key: null, server_name: null, reject_unauthorized: true },
+    tls: {
+      enabled: options.tls !== undefined,
+      ca: toolCa,
+      cert: null,
+      key: null,
+      server_name: null,
+      reject_unauthorized: true,
+    },
     sasl: broker.admin
       ? { mechanism: "PLAIN", username: broker.admin.username, password: broker.admin.password }
       : null,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { retryDeadLetter } from "../../connectors/connectorContext.ts";
 import {
+  checkReplayOffsets,
   createIntegration,
   integrationInputSchema,
   integrationStatus,
@@ -208,6 +209,42 @@ const testRoute = defineRoute({
   },
 });
 
+/** `{"<topic>": {"<partition>": offset}}`: where a stream replay starts, by position. */
+const replayOffsetsSchema = z
+  .record(
+    z.string().min(1),
+    z
+      .record(
+        z.string().regex(/^\d{1,6}$/),
+        z
+          .number({ error: "offsets: each offset must be a whole number" })
+          .int({ error: "offsets: each offset must be a whole number" })
+          .min(0, {
+            error: "offsets: an offset cannot be negative (the first offset of a partition is 0 or more)",
+          })
+          .max(Number.MAX_SAFE_INTEGER),
+        {
+          // zod reports a bad key with the record's message.
+          error: (issue) =>
+            issue.code === "invalid_key"
+              ? `offsets: '${String(issue.input)}' is not a partition number (0, 1, 2…); give {"<topic>": {"<partition>": <offset>}}`
+              : 'offsets: each topic takes an object of partition → offset, e.g. {"0": 1200, "1": 900}',
+        },
+      )
+      .refine((partitions) => Object.keys(partitions).length > 0, {
+        error: "offsets: name at least one partition of each topic given",
+      }),
+    {
+      error: (issue) =>
+        issue.code === "invalid_key"
+          ? "offsets: a topic name must not be empty"
+          : 'offsets must be an object {"<topic>": {"<partition>": <offset>}}',
+    },
+  )
+  .refine((topics) => Object.keys(topics).length > 0, {
+    error: "offsets must name at least one topic and partition",
+  });
+
 const rangeSchema = z
   .object({
     from: z.iso
@@ -216,16 +253,23 @@ const rangeSchema = z
     to: z.iso
       .datetime({ offset: true, error: "to must be an ISO-8601 date-time such as 2026-04-02T00:00:00Z" })
       .optional(),
+    offsets: replayOffsetsSchema
+      .optional()
+      .describe('Stream integrations: replay from these offsets, {"<topic>": {"<partition>": <offset>}}'),
   })
   .refine((r) => !r.from || !r.to || Date.parse(r.from) < Date.parse(r.to), {
     error: "from must be before to",
+  })
+  .refine((r) => !r.offsets || (!r.from && !r.to), {
+    error: "send either {from} (a time) or {offsets} (positions) to replay, not both",
   });
 
 const runRoute = defineRoute({
   method: "post",
   path: `${base}/{integration_id}/run`,
   operationId: "runIntegration",
-  summary: "Run now, or backfill / replay a range {from, to}",
+  summary:
+    "Run now, or backfill / replay a range {from, to}; stream integrations replay from {from} or {offsets}",
   tag: "Integrations",
   auth: "account",
   permission: "manage:integrations",
@@ -236,6 +280,12 @@ const runRoute = defineRoute({
     const integration = await requireIntegration(services.db, caller, context.req.param("integration_id"));
     const definition = services.connectors.registry.require(integration.kind);
     const ranged = body.from !== undefined || body.to !== undefined;
+    if (body.offsets !== undefined && definition.mode !== "stream") {
+      throw new AppError(
+        "VALIDATION_ERROR",
+        `${integration.kind} integrations do not replay from offsets; send {from, to} or {} to run now`,
+      );
+    }
     if (ranged && !definition.supportsRange) {
       throw new AppError(
         "VALIDATION_ERROR",
@@ -244,12 +294,15 @@ const runRoute = defineRoute({
     }
     const now = services.clock.now();
     if (definition.mode === "stream") {
-      if (!ranged) {
+      if (!ranged && body.offsets === undefined) {
         throw new AppError(
           "VALIDATION_ERROR",
-          `${integration.kind} integrations consume continuously; send {from} to replay from a time`,
+          `${integration.kind} integrations consume continuously; send {from} to replay from a time, or {offsets} from positions`,
         );
       }
+      // Offsets are checked against the source now (topics, partitions, their ends), not at the restart.
+      if (body.offsets !== undefined)
+        await checkReplayOffsets(services.connectors, integration, body.offsets);
       await requestReplay(
         services.db,
         caller.account.id,
@@ -257,6 +310,7 @@ const runRoute = defineRoute({
         {
           from: body.from ?? null,
           to: body.to ?? null,
+          offsets: body.offsets ?? null,
           requested_at: now.toISOString(),
         },
         now,
@@ -265,7 +319,7 @@ const runRoute = defineRoute({
       services.onIntegrationsChanged();
       return {
         status: 202,
-        message: "Replay requested: the consumer restarts from there",
+        message: "Replay requested: the consumer restarts from there (GET …/runs shows the backfill)",
         data: { integration_id: integration.id, replay: body },
       };
     }

@@ -1,3 +1,4 @@
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { z } from "zod";
 
 // The ECC6x Kafka integration's settings. Connection settings (brokers, TLS, SASL) are apart from
@@ -12,12 +13,48 @@ const brokerAddress = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9.-]+):\d{1
   error: "{path} must be host:port, e.g. kafka1.ecc.internal:9092",
 });
 
-const pem = (what: string) =>
+/** Each certificate of a PEM bundle, or null when one does not parse. */
+function parseCertificates(text: string): X509Certificate[] | null {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return null;
+  try {
+    return blocks.map((block) => new X509Certificate(block));
+  } catch {
+    return null;
+  }
+}
+
+function parsePrivateKey(text: string): KeyObject | null {
+  try {
+    return createPrivateKey(text);
+  } catch {
+    return null;
+  }
+}
+
+const pemCertificates = (what: string) =>
   z
     .string()
-    .refine((v) => v.includes("-----BEGIN "), { error: `{path} must be ${what} in PEM form (-----BEGIN …)` })
+    .refine((v) => parseCertificates(v) !== null, {
+      error: `{path} must be ${what} in PEM form (-----BEGIN CERTIFICATE----- …), and each must parse`,
+    })
     .nullable()
     .default(null);
+
+const pemKey = z
+  .string()
+  .refine((v) => parsePrivateKey(v) !== null, {
+    error: "{path} must be an unencrypted private key in PEM form (-----BEGIN PRIVATE KEY----- …)",
+  })
+  .nullable()
+  .default(null);
+
+/** Whether the first certificate of `cert` is for `key` (both parse; checked before). */
+function certificateMatchesKey(cert: string, key: string): boolean {
+  const certificate = parseCertificates(cert)?.[0];
+  const privateKey = parsePrivateKey(key);
+  return !certificate || !privateKey || certificate.checkPrivateKey(privateKey);
+}
 
 /** A dotted path into the event JSON (`agent.id`), or null to leave the field out. */
 const eventPath = (defaultPath: string | null, meaning: string) =>
@@ -113,11 +150,13 @@ export const ecc6xKafkaConfigSchema = z
     tls: z
       .object({
         enabled: z.boolean().default(false).describe("Connect with TLS (SSL or SASL_SSL listeners)."),
-        ca: pem("the CA certificate(s)").describe(
+        ca: pemCertificates("the CA certificate(s)").describe(
           "CA certificate(s) that signed the brokers' certificates (PEM); the system CAs when null.",
         ),
-        cert: pem("a certificate").describe("Client certificate for mutual TLS (PEM)."),
-        key: pem("a private key").describe("Private key of the client certificate (PEM)."),
+        cert: pemCertificates("a certificate").describe(
+          "Client certificate for mutual TLS (PEM), when the brokers require one (ssl.client.auth=required).",
+        ),
+        key: pemKey.describe("Private key of the client certificate (PEM, unencrypted)."),
         server_name: z
           .string()
           .min(1)
@@ -132,6 +171,9 @@ export const ecc6xKafkaConfigSchema = z
       .strict()
       .refine((tls) => (tls.cert === null) === (tls.key === null), {
         error: "tls.cert and tls.key go together: give both for mutual TLS, or neither",
+      })
+      .refine((tls) => tls.cert === null || tls.key === null || certificateMatchesKey(tls.cert, tls.key), {
+        error: "tls.key is not the private key of tls.cert: give the key the certificate was issued for",
       })
       .default({
         enabled: false,

@@ -1,18 +1,23 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeError } from "../../core/errors.ts";
+import { newId } from "../../core/ids.ts";
 import type { IngestItemResult } from "../../ingest/ingestInteractions.ts";
 import type { Queryable } from "../../storage/db.ts";
 import {
+  activeReplayRun,
   claimPartitions,
   commitPartitionOffsets,
+  completeReplayPartitions,
+  type KafkaReplayRun,
   listPartitionOffsets,
   mirrorOffsetsToCheckpoint,
   PartitionLostError,
   recordEndOffsets,
   resetPartitionOffsets,
   restoreReplayRequest,
+  startReplayRun,
 } from "../../storage/repositories/kafkaOffsets.ts";
-import type { ConnectorContext, SourceItem, UnreadableRecord } from "../connector.ts";
+import type { ConnectorContext, ReplayOffsets, SourceItem, UnreadableRecord } from "../connector.ts";
 import type { Ecc6xKafkaCheckpoint, Ecc6xKafkaConfig } from "./config.ts";
 import {
   classifyKafkaError,
@@ -23,6 +28,7 @@ import {
   partitionKey,
 } from "./kafkaClient.ts";
 import { mapEvent } from "./mapping.ts";
+import { tlsFaultBehind } from "./tlsCheck.ts";
 
 type Context = ConnectorContext<Ecc6xKafkaConfig, Ecc6xKafkaCheckpoint>;
 
@@ -77,7 +83,9 @@ export class KafkaSourceSession {
   #failure: Error | null = null;
   #epoch = 0;
   #fetching: Promise<void> | null = null;
-  #replay: { from: Date | null; to: Date | null } | null = null;
+  #replay: { from: Date | null; to: Date | null; offsets: ReplayOffsets | null } | null = null;
+  /** The replay under way (of any worker of the group): its run counts the replayed events. */
+  #replayRun: KafkaReplayRun | null = null;
   #kafkaCommits = new Map<string, { topic: string; partition: number; offset: bigint }>();
   #lastLagAt = 0;
   #lastKafkaCommitAt = 0;
@@ -109,6 +117,7 @@ export class KafkaSourceSession {
         restoreReplayRequest(tx, this.#context.integration.id, {
           from: replay.from?.toISOString() ?? null,
           to: replay.to?.toISOString() ?? null,
+          offsets: replay.offsets,
           requested_at: new Date().toISOString(),
         }),
       ).catch(() => {});
@@ -220,6 +229,26 @@ export class KafkaSourceSession {
         buffer: [],
       });
     }
+    await this.#loadReplayRun();
+  }
+
+  /**
+   * Reads the replay under way, if any, and marks done what is already done: partitions of this member
+   * stored up to the replay's end, and partitions of topics the integration no longer reads.
+   */
+  async #loadReplayRun(): Promise<void> {
+    const integrationId = this.#context.integration.id;
+    const run = await this.#inTransaction((tx) => activeReplayRun(tx, integrationId));
+    this.#replayRun = run;
+    if (!run) return;
+    const done = [...run.pending].filter((key) => {
+      const state = this.#partitions.get(key);
+      if (state) return state.committed >= (run.until.get(key) ?? 0n);
+      return !this.#config.topics.includes(key.slice(0, key.lastIndexOf("/")));
+    });
+    if (done.length === 0) return;
+    await this.#inTransaction((tx) => completeReplayPartitions(tx, run.id, done, this.#context.clock.now()));
+    for (const key of done) run.pending.delete(key);
   }
 
   /** Where a partition never read before starts, by `start_position`. */
@@ -234,20 +263,52 @@ export class KafkaSourceSession {
     );
   }
 
-  /** A replay (backfill): every partition moves to the first event at or after `from` (or the start). */
-  async #applyReplay(client: KafkaGroupConsumer, replay: { from: Date | null }): Promise<void> {
-    const offsets = await client.offsets(replay.from ?? "earliest");
+  /**
+   * A replay (backfill): the partitions move to the offsets asked for, or every partition to its first
+   * event at or after `from` (or the start). A run (trigger `backfill`) counts the events replayed, up
+   * to each partition's end as it is now.
+   */
+  async #applyReplay(
+    client: KafkaGroupConsumer,
+    replay: { from: Date | null; offsets: ReplayOffsets | null },
+  ): Promise<void> {
+    const ends = await client.offsets("latest");
+    const starts = replay.offsets
+      ? new Map(
+          Object.entries(replay.offsets).flatMap(([topic, partitions]) =>
+            Object.entries(partitions)
+              .map(([partition, offset]) => [partitionKey(topic, Number(partition)), BigInt(offset)] as const)
+              // Checked when asked for; a topic dropped from the config since is left out.
+              .filter(([key]) => ends.has(key)),
+          ),
+        )
+      : await client.offsets(replay.from ?? "earliest");
+    const until = new Map([...starts.keys()].map((key) => [key, ends.get(key) ?? 0n]));
+    const integration = this.#context.integration;
     await this.#inTransaction(async (tx) => {
+      const now = this.#context.clock.now();
       await resetPartitionOffsets(
         tx,
-        this.#context.integration.id,
-        [...offsets].map(([key, nextOffset]) => {
+        integration.id,
+        [...starts].map(([key, nextOffset]) => {
           const cut = key.lastIndexOf("/");
           return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)), nextOffset };
         }),
-        this.#context.clock.now(),
+        now,
       );
-      await mirrorOffsetsToCheckpoint(tx, this.#context.integration.id);
+      await mirrorOffsetsToCheckpoint(tx, integration.id);
+      await startReplayRun(
+        tx,
+        {
+          id: newId(),
+          integrationId: integration.id,
+          accountId: integration.accountId,
+          from: replay.offsets ? null : replay.from,
+          offsets: starts,
+          until,
+        },
+        now,
+      );
     });
     this.#replay = null;
   }
@@ -306,14 +367,33 @@ export class KafkaSourceSession {
     }
   }
 
-  /** Takes up to max_batch_records buffered events, and the offset each partition then moves to. */
-  #takeBatch(): { records: BatchRecord[]; offsets: Map<string, bigint> } {
+  /**
+   * Takes up to max_batch_records buffered events, and the offset each partition then moves to. While
+   * a replay is under way a batch holds only replayed events (below each partition's replay end), so
+   * the replay's run counts exactly them; `replayRunId` is then that run.
+   */
+  #takeBatch(): { records: BatchRecord[]; offsets: Map<string, bigint>; replayRunId: string | null } {
     const records: BatchRecord[] = [];
     const offsets = new Map<string, bigint>();
     const max = this.#config.consumer.max_batch_records;
+    const run = this.#replayRun;
+    const replaying =
+      run !== null &&
+      [...this.#partitions].some(
+        ([key, state]) =>
+          run.pending.has(key) &&
+          state.buffer.length > 0 &&
+          state.buffer[0]!.offset < (run.until.get(key) ?? 0n),
+      );
     for (const [key, state] of this.#partitions) {
+      if (replaying && !run.pending.has(key)) continue;
+      const limit = replaying ? (run.until.get(key) ?? 0n) : null;
       let taken = 0;
-      while (taken < state.buffer.length && records.length < max) {
+      while (
+        taken < state.buffer.length &&
+        records.length < max &&
+        (limit === null || state.buffer[taken]!.offset < limit)
+      ) {
         records.push({ topic: state.topic, partition: state.partition, record: state.buffer[taken]! });
         taken++;
       }
@@ -321,12 +401,12 @@ export class KafkaSourceSession {
       if (next > state.committed) offsets.set(key, next);
       if (records.length >= max) break;
     }
-    return { records, offsets };
+    return { records, offsets, replayRunId: replaying ? run.id : null };
   }
 
   /** Maps, stores and commits one batch; poison events go to the dead letters and the dead-letter topic. */
   async #ingestBatch(): Promise<void> {
-    const { records, offsets } = this.#takeBatch();
+    const { records, offsets, replayRunId } = this.#takeBatch();
     const items: SourceItem[] = [];
     const unreadable: UnreadableRecord[] = [];
     const poison: { batch: BatchRecord; code: string; reason: string }[] = [];
@@ -359,10 +439,16 @@ export class KafkaSourceSession {
     }
     const integrationId = this.#context.integration.id;
     const owner = this.#owner;
+    const run = this.#replayRun;
+    // Replayed partitions this batch brings to the replay's end.
+    const caughtUp = run
+      ? [...offsets].filter(([key, next]) => run.pending.has(key) && next >= (run.until.get(key) ?? 0n))
+      : [];
     try {
       await this.#context.ingest(items, {
         unreadable,
         seen: records.length,
+        runId: replayRunId,
         inTransaction: async (tx, results) => {
           await commitPartitionOffsets(
             tx,
@@ -375,6 +461,14 @@ export class KafkaSourceSession {
             this.#context.clock.now(),
           );
           await mirrorOffsetsToCheckpoint(tx, integrationId);
+          if (run && caughtUp.length > 0) {
+            await completeReplayPartitions(
+              tx,
+              run.id,
+              caughtUp.map(([key]) => key),
+              this.#context.clock.now(),
+            );
+          }
           // Dead-letter copies are sent before the offsets commit: a crash re-sends, never skips.
           await this.#sendToDeadLetterTopic(poison, rejectedOf(results, itemRecords));
         },
@@ -392,6 +486,7 @@ export class KafkaSourceSession {
       }
       throw error;
     }
+    for (const [key] of caughtUp) run?.pending.delete(key);
     for (const [key, nextOffset] of offsets) {
       const state = this.#partitions.get(key);
       if (!state) continue;
@@ -498,7 +593,12 @@ export class KafkaSourceSession {
 
   async #reportError(error: unknown): Promise<void> {
     const failure = classifyKafkaError(error, this.#config.brokers);
-    const message = failure.kind === "other" ? `Kafka consumer: ${describeError(error)}` : failure.message;
+    // The client reports a TLS fault as a closed connection (or a failed SASL exchange): name it.
+    const tlsFault = ["reach", "tls", "auth"].includes(failure.kind)
+      ? await tlsFaultBehind(this.#config).catch(() => null)
+      : null;
+    const message =
+      tlsFault ?? (failure.kind === "other" ? `Kafka consumer: ${describeError(error)}` : failure.message);
     if (message === this.#lastError) return;
     this.#lastError = message;
     await this.#context.reportHealth({ error: message }).catch(() => {});

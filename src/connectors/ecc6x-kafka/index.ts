@@ -11,6 +11,7 @@ import { KafkaSourceSession } from "./consumer.ts";
 import { FeedbackProducer } from "./feedback.ts";
 import { checkKafkaConnection, fetchOneRecord } from "./kafkaClient.ts";
 import { mapEvent, mapParsedEvent } from "./mapping.ts";
+import { checkReplayOffsets } from "./replay.ts";
 
 /**
  * ECC6x over Kafka, both ways: conversation events are consumed from the contact centre's topic(s) in
@@ -34,6 +35,7 @@ export const ecc6xKafkaConnector: ConnectorDefinition<Ecc6xKafkaConfig, Ecc6xKaf
     const feedback = new FeedbackProducer(context.config);
     return {
       test: () => checkKafkaConnection(context.config),
+      checkReplayOffsets: (offsets) => checkReplayOffsets(context.config, offsets),
       async start() {
         session = new KafkaSourceSession(context);
         await session.start();

@@ -14,6 +14,7 @@ import {
 } from "@platformatic/kafka";
 import type { ConnectionCheck } from "../connector.ts";
 import type { Ecc6xKafkaConfig } from "./config.ts";
+import { checkBrokerTls, plaintextOnTlsListener } from "./tlsCheck.ts";
 
 /** The connection part of the config: where the brokers are and how to authenticate. */
 export type KafkaConnectionSettings = Pick<Ecc6xKafkaConfig, "brokers" | "client_id" | "tls" | "sasl">;
@@ -451,7 +452,7 @@ function firstLine(text: string): string {
 const operationBit = (operation: number) => 1 << operation;
 
 /**
- * "Test connection": reach → TLS/auth → topics exist → permissions (READ on the event topics and the
+ * "Test connection": reach → TLS → auth → topics exist → permissions (READ on the event topics and the
  * group, WRITE on the feedback and dead-letter topics). Each failure says what to change; nothing
  * is consumed, produced or committed, and the group is not joined (running consumers are left alone).
  */
@@ -468,16 +469,41 @@ export async function checkKafkaConnection(config: Ecc6xKafkaConfig): Promise<Co
     (t): t is string => t !== null,
   );
   const allTopics = [...new Set([...config.topics, ...writeTopics])];
+  const answering = { name: "reach", ok: true, message: `The brokers ${config.brokers.join(", ")} answer` };
   try {
+    // TLS is checked on its own first: the client reports its faults as closed connections.
+    let tlsCheck: ConnectionCheck | null = null;
+    if (config.tls.enabled) {
+      const verdict = await checkBrokerTls(config);
+      if (verdict.outcome === "unreachable") {
+        checks.push({ name: "reach", ok: false, message: verdict.message });
+        return checks;
+      }
+      if (verdict.outcome === "failed") {
+        checks.push(answering, { name: "tls", ok: false, message: verdict.message });
+        return checks;
+      }
+      tlsCheck = { name: "tls", ok: true, message: verdict.message };
+    }
     let connections: Map<number, unknown>;
     try {
       await admin.metadata({ topics: [] });
       connections = await admin.connectToBrokers(null);
     } catch (error) {
-      const failure = classifyKafkaError(error, config.brokers);
-      if (failure.kind === "auth" || failure.kind === "tls") {
-        checks.push({ name: "reach", ok: true, message: `The brokers ${config.brokers.join(", ")} answer` });
-        checks.push({ name: "auth", ok: false, message: failure.message });
+      let failure = classifyKafkaError(error, config.brokers);
+      if (!config.tls.enabled) {
+        // A plaintext client on a TLS listener looks like a closed connection or a failed SASL exchange.
+        const listenerWantsTls = await plaintextOnTlsListener(config);
+        if (listenerWantsTls) failure = { kind: "tls", message: listenerWantsTls };
+      }
+      if (failure.kind === "tls") {
+        checks.push(answering, { name: "tls", ok: false, message: failure.message });
+      } else if (failure.kind === "auth") {
+        checks.push(answering, ...(tlsCheck ? [tlsCheck] : []), {
+          name: "auth",
+          ok: false,
+          message: failure.message,
+        });
       } else {
         checks.push({ name: "reach", ok: false, message: failure.message });
       }
@@ -488,12 +514,15 @@ export async function checkKafkaConnection(config: Ecc6xKafkaConfig): Promise<Co
       ok: true,
       message: `The cluster answers at ${config.brokers.join(", ")} (${connections.size} broker(s) reached)`,
     });
+    if (tlsCheck) checks.push(tlsCheck);
     checks.push({
       name: "auth",
       ok: true,
       message: config.sasl
         ? `Signed in as '${config.sasl.username}' with SASL ${config.sasl.mechanism}${config.tls.enabled ? " over TLS" : ""}`
-        : `No SASL sign-in configured; the brokers accept the connection${config.tls.enabled ? " (TLS)" : ""}`,
+        : config.tls.cert
+          ? "No SASL sign-in configured; the brokers accept cqa's client certificate (mutual TLS)"
+          : `No SASL sign-in configured; the brokers accept the connection${config.tls.enabled ? " (TLS)" : ""}`,
     });
 
     const connection = [...connections.values()][0] as Parameters<typeof metadataV12.api.async>[0];
@@ -605,6 +634,68 @@ export async function checkKafkaConnection(config: Ecc6xKafkaConfig): Promise<Co
     return checks;
   } finally {
     await admin.close().catch(() => {});
+  }
+}
+
+/** The offsets a partition holds: from `first` (older ones deleted by retention) to `end` (the next to be written). */
+export interface PartitionRange {
+  first: bigint;
+  end: bigint;
+}
+
+/**
+ * The partitions of each topic with their first and end offsets; null for a topic the cluster does
+ * not have (or hides from this user). Throws when the cluster cannot be reached.
+ */
+export async function partitionRanges(
+  settings: KafkaConnectionSettings,
+  topics: readonly string[],
+): Promise<Map<string, PartitionRange[] | null>> {
+  const reader = new Consumer({
+    ...clientOptions(settings, "offsets"),
+    groupId: `${settings.client_id}-offsets`,
+    autocommit: false,
+    retries: 0,
+    connectTimeout: 5_000,
+    requestTimeout: 10_000,
+  });
+  reader.on("error", () => {});
+  const ranges = new Map<string, PartitionRange[] | null>();
+  try {
+    for (const topic of topics) {
+      let known: boolean;
+      try {
+        known = (await reader.metadata({ topics: [topic], forceUpdate: true })).topics.has(topic);
+      } catch (error) {
+        // The client answers a missing topic with a UserError "Unknown topic …" of its own.
+        const missing =
+          /^Unknown topic /.test((error as Error).message) ||
+          findErrorBy(error as Error, "apiId", "UNKNOWN_TOPIC_OR_PARTITION") ||
+          findErrorBy(error as Error, "apiId", "TOPIC_AUTHORIZATION_FAILED");
+        if (!missing) throw error;
+        known = false;
+      }
+      if (!known) {
+        ranges.set(topic, null);
+        continue;
+      }
+      const [first, end] = await Promise.all(
+        [ListOffsetTimestamps.EARLIEST, ListOffsetTimestamps.LATEST].map((timestamp) =>
+          reader.listOffsets({ topics: [topic], timestamp }),
+        ),
+      );
+      const ends = end?.get(topic) ?? [];
+      ranges.set(
+        topic,
+        (first?.get(topic) ?? []).map((offset, partition) => ({
+          first: offset >= 0n ? offset : 0n,
+          end: ends[partition] ?? 0n,
+        })),
+      );
+    }
+    return ranges;
+  } finally {
+    await reader.close(true).catch(() => {});
   }
 }
 

@@ -540,12 +540,23 @@ export async function recordDeadLetterRetry(
   }
 }
 
-/** Asks a stream integration to replay from `from` (to `to`): stored, and the consumer restarts. */
+/**
+ * A pending replay of a stream integration: from a time (`from`), or from positions in the source
+ * (`offsets`: Kafka offsets by topic, then partition).
+ */
+export interface ReplayRequest {
+  from: string | null;
+  to: string | null;
+  offsets?: Record<string, Record<string, number>> | null;
+  requested_at: string;
+}
+
+/** Asks a stream integration to replay from `from` (to `to`) or `offsets`: stored, and the consumer restarts. */
 export async function requestReplay(
   q: Queryable,
   accountId: string,
   id: string,
-  replay: { from: string | null; to: string | null; requested_at: string },
+  replay: ReplayRequest,
   at: Date,
 ): Promise<boolean> {
   const result = await q.query(
@@ -557,13 +568,8 @@ export async function requestReplay(
 }
 
 /** Takes (reads and clears) the pending replay request of a stream integration. */
-export async function takeReplay(
-  q: Queryable,
-  id: string,
-): Promise<{ from: string | null; to: string | null; requested_at: string } | null> {
-  const result = await q.query<{
-    replay: { from: string | null; to: string | null; requested_at: string } | null;
-  }>(
+export async function takeReplay(q: Queryable, id: string): Promise<ReplayRequest | null> {
+  const result = await q.query<{ replay: ReplayRequest | null }>(
     `UPDATE integrations i SET replay = NULL FROM (SELECT replay FROM integrations WHERE id = $1 FOR UPDATE) old
      WHERE i.id = $1 RETURNING old.replay`,
     [id],

@@ -181,3 +181,98 @@ export async function mirrorOffsetsToCheckpoint(q: Queryable, integrationId: str
     [integrationId],
   );
 }
+
+/**
+ * A replay (backfill) of a Kafka integration, kept as a run (trigger `backfill`) so its counters —
+ * seen, ingested, duplicate, rejected — show what the replay did. It covers each replayed partition
+ * from its new offset up to `until`, the partition's end when the replay was applied; it succeeds
+ * once every such partition's stored offset has reached it. `details` holds `offsets` (where each
+ * partition restarted), `until` and `pending` (the partitions not there yet).
+ */
+export interface KafkaReplayRun {
+  id: string;
+  until: Map<string, bigint>;
+  pending: Set<string>;
+}
+
+/** Starts the run of a replay just applied; a replay still under way is superseded by it. */
+export async function startReplayRun(
+  q: Queryable,
+  run: {
+    id: string;
+    integrationId: string;
+    accountId: string;
+    from: Date | null;
+    /** `topic/partition` → where it restarts. */
+    offsets: ReadonlyMap<string, bigint>;
+    /** `topic/partition` → its end when the replay was applied. */
+    until: ReadonlyMap<string, bigint>;
+  },
+  now: Date,
+): Promise<void> {
+  await q.query(
+    `UPDATE integration_runs SET status = 'failed', error = 'Superseded by a newer replay', finished_at = $2
+     WHERE integration_id = $1 AND trigger = 'backfill' AND status = 'running'`,
+    [run.integrationId, now],
+  );
+  const pending = [...run.offsets]
+    .filter(([key, offset]) => offset < (run.until.get(key) ?? 0n))
+    .map(([key]) => key);
+  const asNumbers = (map: ReadonlyMap<string, bigint>) =>
+    Object.fromEntries([...map].map(([key, value]) => [key, Number(value)]));
+  await q.query(
+    `INSERT INTO integration_runs (id, integration_id, account_id, trigger, status, range_from, started_at, finished_at, details)
+     VALUES ($1, $2, $3, 'backfill', $4, $5, $6, $7, $8::jsonb)`,
+    [
+      run.id,
+      run.integrationId,
+      run.accountId,
+      pending.length > 0 ? "running" : "succeeded",
+      run.from,
+      now,
+      pending.length > 0 ? null : now,
+      JSON.stringify({ offsets: asNumbers(run.offsets), until: asNumbers(run.until), pending }),
+    ],
+  );
+}
+
+/** The replay of an integration still under way, or null. */
+export async function activeReplayRun(q: Queryable, integrationId: string): Promise<KafkaReplayRun | null> {
+  const result = await q.query<{
+    id: string;
+    details: { until?: Record<string, number>; pending?: string[] };
+  }>(
+    `SELECT id, details FROM integration_runs WHERE integration_id = $1 AND trigger = 'backfill' AND status = 'running'
+     ORDER BY started_at DESC LIMIT 1`,
+    [integrationId],
+  );
+  const row = result.rows[0];
+  if (!row) return null;
+  return {
+    id: row.id,
+    until: new Map(Object.entries(row.details.until ?? {}).map(([key, value]) => [key, BigInt(value)])),
+    pending: new Set(row.details.pending ?? []),
+  };
+}
+
+/** Marks replayed partitions as caught up (in the transaction that stored their offsets); the last one finishes the run. */
+export async function completeReplayPartitions(
+  q: Queryable,
+  runId: string,
+  keys: readonly string[],
+  now: Date,
+): Promise<void> {
+  if (keys.length === 0) return;
+  await q.query(
+    `UPDATE integration_runs SET details = jsonb_set(details, '{pending}',
+       (SELECT coalesce(jsonb_agg(key), '[]'::jsonb) FROM jsonb_array_elements_text(details->'pending') AS key
+        WHERE key <> ALL($2::text[])))
+     WHERE id = $1 AND status = 'running'`,
+    [runId, keys],
+  );
+  await q.query(
+    `UPDATE integration_runs SET status = 'succeeded', finished_at = $2
+     WHERE id = $1 AND status = 'running' AND jsonb_array_length(details->'pending') = 0`,
+    [runId, now],
+  );
+}

@@ -9,14 +9,10 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { withDefaultUser } from "../src/storage/postgres.ts";
-import { analysisSection, measureAnalysis, writeAnalysisFigures } from "./analysis.ts";
-import {
-  type DashboardFigures,
-  dashboardSection,
-  measureDashboard,
-  writeDashboardFigures,
-} from "./dashboard.ts";
-import { kafkaSection, measureKafka, writeKafkaFigures } from "./kafka.ts";
+import { analysisBlock, analysisSection, measureAnalysis } from "./analysis.ts";
+import { dashboardBlock, dashboardSection, measureDashboard } from "./dashboard.ts";
+import { ecc4xBlock, ecc4xSection, measureEcc4x } from "./ecc4x.ts";
+import { kafkaBlock, kafkaSection, measureKafka } from "./kafka.ts";
 import { type Endpoint, measureLoad } from "./load.ts";
 import {
   aimVerdict,
@@ -24,9 +20,11 @@ import {
   consoleTable,
   describeMachine,
   figuresSection,
-  writeFigures,
+  type GeneratedBlock,
+  ingestBlock,
+  writeGeneratedBlock,
 } from "./report.ts";
-import { measureS3, s3Section, writeS3Figures } from "./s3.ts";
+import { measureS3, s3Block, s3Section } from "./s3.ts";
 import { type CqaTarget, probePostgres, type ServerChild, startBareServer, startCqa } from "./servers.ts";
 
 const usage = `npm run bench [-- options]
@@ -37,8 +35,11 @@ const usage = `npm run bench [-- options]
   --only analysis       measure only the analysis engine (audio measures, transcription, spotting, scoring)
   --only kafka          measure only the ECC6x Kafka path (throughput vs a bare consume loop, latency to feedback)
   --only s3             measure only the S3 connector (listing to ingested vs a bare list + get loop, S3Proxy)
+  --only ecc4x          measure only ECC4x: VLA report rows/s from the SFTP inbox to ingested (vs the batch
+                        endpoint), SFTP upload MiB/s (vs OpenSSH's server if installed, and a bare ssh2 server)
   --kafka-rate N        kafka: steady events/s of the latency rows (default 200)
   --loads N             dashboard: page loads measured (default 5; 2 with --quick)
+  --sshd PATH           ecc4x: the OpenSSH server to compare uploads with (default /usr/sbin/sshd, if installed)
   --duration N          seconds measured per row (default 10)
   --warmup N            seconds of warm-up per row (default 2)
   --connections N       concurrent connections (default 16)
@@ -53,9 +54,13 @@ const docsPath = join(repoRoot, "docs", "benchmarks.md");
 const ingestPath = (accountId: string, endpoint: Endpoint) =>
   `/api/v1/accounts/${accountId}/ingress/interactions${endpoint === "batch" ? "/batch" : ""}`;
 
+const sectionNames = ["dashboard", "analysis", "kafka", "s3", "ecc4x"] as const;
+type SectionName = (typeof sectionNames)[number];
+const onlyChoices = ["pglite", "postgres", ...sectionNames] as const;
+
 interface Settings {
   quick: boolean;
-  only: "pglite" | "postgres" | "dashboard" | "analysis" | "kafka" | "s3" | null;
+  only: (typeof onlyChoices)[number] | null;
   kafkaRate: number;
   loads: number;
   durationSeconds: number;
@@ -63,6 +68,7 @@ interface Settings {
   connections: number;
   batchSize: number;
   databaseUrl: string;
+  sshd: string;
   write: boolean;
 }
 
@@ -81,6 +87,7 @@ function readSettings(argv: string[]): Settings | null {
       loads: { type: "string" },
       "kafka-rate": { type: "string" },
       "database-url": { type: "string" },
+      sshd: { type: "string" },
       write: { type: "boolean" },
       "no-write": { type: "boolean" },
     },
@@ -89,17 +96,9 @@ function readSettings(argv: string[]): Settings | null {
     process.stdout.write(usage);
     return null;
   }
-  const only = values.only ?? null;
-  if (
-    only !== null &&
-    only !== "pglite" &&
-    only !== "postgres" &&
-    only !== "dashboard" &&
-    only !== "analysis" &&
-    only !== "kafka" &&
-    only !== "s3"
-  ) {
-    throw new Error(`--only takes pglite, postgres, dashboard, analysis, kafka or s3, not '${only}'`);
+  const only = onlyChoices.find((choice) => choice === values.only) ?? null;
+  if (values.only !== undefined && only === null) {
+    throw new Error(`--only takes ${onlyChoices.join(", ")}, not '${values.only}'`);
   }
   const quick = values.quick ?? false;
   const number = (name: string, value: string | undefined, fallback: number, min: number) => {
@@ -120,6 +119,7 @@ function readSettings(argv: string[]): Settings | null {
     kafkaRate: number("kafka-rate", values["kafka-rate"], 200, 1),
     databaseUrl:
       values["database-url"] ?? process.env["BENCH_DATABASE_URL"] ?? "postgres://127.0.0.1:5432/test",
+    sshd: values.sshd ?? "/usr/sbin/sshd",
     write: values["no-write"] ? false : (values.write ?? !partial),
   };
 }
@@ -306,10 +306,8 @@ async function postgresVersion(url: string): Promise<string | null> {
 async function main(argv: string[]): Promise<number> {
   const settings = readSettings(argv);
   if (!settings) return 0;
-  if (settings.only === "dashboard") return benchDashboard(settings);
-  if (settings.only === "analysis") return benchAnalysis(settings);
-  if (settings.only === "kafka") return benchKafka(settings);
-  if (settings.only === "s3") return benchS3(settings);
+  const only = sectionNames.find((name) => name === settings.only);
+  if (only) return benchSection(settings, sections(settings)[only]);
   const started = performance.now();
   const notes: string[] = [];
 
@@ -369,109 +367,100 @@ async function main(argv: string[]): Promise<number> {
   for (const note of notes) process.stdout.write(`${note}\n`);
 
   if (settings.write && invalid.length === 0) {
-    writeFigures(docsPath, figuresSection(rows, machine, notes));
+    writeGeneratedBlock(docsPath, ingestBlock, figuresSection(rows, machine, notes));
     process.stdout.write(`Figures written to docs/benchmarks.md (run took ${seconds.toFixed(0)} s).\n`);
   } else {
     const why = invalid.length > 0 ? "the run is invalid" : "a partial or --no-write run";
     process.stdout.write(`docs/benchmarks.md left unchanged (${why}; run took ${seconds.toFixed(0)} s).\n`);
   }
   if (settings.only !== null) return invalid.length > 0 ? 1 : 0;
-  const dashboard = await benchDashboard(settings);
-  const analysis = await benchAnalysis(settings);
-  const kafka = await benchKafka(settings);
-  const s3 = await benchS3(settings);
-  return invalid.length > 0 ? 1 : Math.max(dashboard, analysis, kafka, s3);
+  let status = invalid.length > 0 ? 1 : 0;
+  for (const section of Object.values(sections(settings))) {
+    status = Math.max(status, await benchSection(settings, section));
+  }
+  return status;
 }
 
-/** The dashboard's figures: the analysis list's JavaScript and how soon its 50 rows show. */
-async function benchDashboard(settings: Settings): Promise<number> {
+/** A section of figures beyond the ingest table, written to its own block of docs/benchmarks.md. */
+interface Section {
+  /** How messages name it: "Kafka", "S3". */
+  name: string;
+  /** What is about to be measured, shown when it starts. */
+  banner: string;
+  block: GeneratedBlock;
+  /** Measures and answers the generated section. */
+  measure(log: (line: string) => void): Promise<string>;
+}
+
+/** The sections `--only` can pick beside the ingest rows, in the order the full run measures them. */
+function sections(settings: Settings): Record<SectionName, Section> {
+  /** What every connector section takes: run length, and PostgreSQL besides PGlite when it answers. */
+  const connectorRun = async (log: (line: string) => void) => ({
+    quick: settings.quick,
+    databaseUrl: (await probePostgres(settings.databaseUrl)) === null ? settings.databaseUrl : null,
+    log,
+  });
+  return {
+    // The dashboard's figures: the analysis list's JavaScript and how soon its 50 rows show.
+    dashboard: {
+      name: "Dashboard",
+      banner: `Dashboard benchmark: ${settings.loads} loads of the analysis list in headless Chromium`,
+      block: dashboardBlock,
+      measure: async (log) =>
+        dashboardSection(await measureDashboard({ loads: settings.loads, log }), settings.loads),
+    },
+    analysis: {
+      name: "Analysis",
+      banner: "Analysis benchmark: fixture calls, pocketsphinx-testdata, a 20-KPI profile",
+      block: analysisBlock,
+      measure: async (log) => analysisSection(await measureAnalysis({ quick: settings.quick, log })),
+    },
+    // The ECC6x Kafka figures, on a broker started for the run.
+    kafka: {
+      name: "Kafka",
+      banner: "Kafka benchmark: a real Apache Kafka broker on loopback, ECC6x events with transcripts",
+      block: kafkaBlock,
+      measure: async (log) =>
+        kafkaSection(await measureKafka({ ...(await connectorRun(log)), rate: settings.kafkaRate })),
+    },
+    // Conversations/s from listing to ingested, against a bare list + get loop.
+    s3: {
+      name: "S3",
+      banner: "S3 benchmark: S3Proxy on loopback, recording + sidecar pairs",
+      block: s3Block,
+      measure: async (log) => s3Section(await measureS3(await connectorRun(log))),
+    },
+    // VLA report rows/s from the SFTP inbox to ingested, and SFTP upload throughput against references.
+    ecc4x: {
+      name: "ECC4x",
+      banner: "ECC4x benchmark: VLA reports uploaded by the OpenSSH sftp client, Voice Log API simulated",
+      block: ecc4xBlock,
+      measure: async (log) =>
+        ecc4xSection(await measureEcc4x({ ...(await connectorRun(log)), sshd: settings.sshd })),
+    },
+  };
+}
+
+/** Measures one section and writes its figures (unless told not to); answers the exit status. */
+async function benchSection(settings: Settings, section: Section): Promise<number> {
   const started = performance.now();
-  process.stderr.write(
-    `Dashboard benchmark: ${settings.loads} loads of the analysis list in headless Chromium\n`,
-  );
-  let figures: DashboardFigures;
+  process.stderr.write(`${section.banner}\n`);
+  let text: string;
   try {
-    figures = await measureDashboard({
-      loads: settings.loads,
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
+    text = await section.measure((line) => process.stderr.write(`${line}\n`));
   } catch (error) {
     process.stderr.write(
-      `  dashboard benchmark failed: ${error instanceof Error ? error.message : String(error)}\n`,
+      `  ${section.name} benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
     return 1;
   }
-  const section = dashboardSection(figures, settings.loads);
-  process.stdout.write(`\n${section}\n`);
+  process.stdout.write(`\n${text}\n`);
   const seconds = (performance.now() - started) / 1000;
   if (settings.write) {
-    writeDashboardFigures(docsPath, section);
-    process.stdout.write(`Dashboard figures written to docs/benchmarks.md (${seconds.toFixed(0)} s).\n`);
-  } else {
+    writeGeneratedBlock(docsPath, section.block, text);
     process.stdout.write(
-      `docs/benchmarks.md left unchanged (a partial or --no-write run; ${seconds.toFixed(0)} s).\n`,
+      `${section.name} figures written to docs/benchmarks.md (${seconds.toFixed(0)} s).\n`,
     );
-  }
-  return 0;
-}
-
-/** The analysis engine's figures (docs/benchmarks.md, "Analysis figures"). */
-async function benchAnalysis(settings: Settings): Promise<number> {
-  const started = performance.now();
-  process.stderr.write("Analysis benchmark: fixture calls, pocketsphinx-testdata, a 20-KPI profile\n");
-  let section: string;
-  try {
-    const figures = await measureAnalysis({
-      quick: settings.quick,
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
-    section = analysisSection(figures);
-  } catch (error) {
-    process.stderr.write(
-      `  analysis benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    return 1;
-  }
-  process.stdout.write(`\n${section}\n`);
-  const seconds = (performance.now() - started) / 1000;
-  if (settings.write) {
-    writeAnalysisFigures(docsPath, section);
-    process.stdout.write(`Analysis figures written to docs/benchmarks.md (${seconds.toFixed(0)} s).\n`);
-  } else {
-    process.stdout.write(
-      `docs/benchmarks.md left unchanged (a partial or --no-write run; ${seconds.toFixed(0)} s).\n`,
-    );
-  }
-  return 0;
-}
-
-/** The ECC6x Kafka figures (docs/benchmarks.md, "Kafka figures"), on a broker started for the run. */
-async function benchKafka(settings: Settings): Promise<number> {
-  const started = performance.now();
-  process.stderr.write(
-    "Kafka benchmark: a real Apache Kafka broker on loopback, ECC6x events with transcripts\n",
-  );
-  let section: string;
-  try {
-    const unreachable = await probePostgres(settings.databaseUrl);
-    const figures = await measureKafka({
-      quick: settings.quick,
-      databaseUrl: unreachable === null ? settings.databaseUrl : null,
-      rate: settings.kafkaRate,
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
-    section = kafkaSection(figures);
-  } catch (error) {
-    process.stderr.write(
-      `  kafka benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    return 1;
-  }
-  process.stdout.write(`\n${section}\n`);
-  const seconds = (performance.now() - started) / 1000;
-  if (settings.write) {
-    writeKafkaFigures(docsPath, section);
-    process.stdout.write(`Kafka figures written to docs/benchmarks.md (${seconds.toFixed(0)} s).\n`);
   } else {
     process.stdout.write(
       `docs/benchmarks.md left unchanged (a partial or --no-write run; ${seconds.toFixed(0)} s).\n`,
@@ -489,35 +478,3 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
-
-/** The S3 connector's figures: conversations/s from listing to ingested, against a bare list + get loop. */
-async function benchS3(settings: Settings): Promise<number> {
-  const started = performance.now();
-  process.stderr.write("S3 benchmark: S3Proxy on loopback, recording + sidecar pairs\n");
-  let section: string;
-  try {
-    const unreachable = await probePostgres(settings.databaseUrl);
-    const figures = await measureS3({
-      quick: settings.quick,
-      databaseUrl: unreachable === null ? settings.databaseUrl : null,
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
-    section = s3Section(figures);
-  } catch (error) {
-    process.stderr.write(
-      `  s3 benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    return 1;
-  }
-  process.stdout.write(`\n${section}\n`);
-  const seconds = (performance.now() - started) / 1000;
-  if (settings.write) {
-    writeS3Figures(docsPath, section);
-    process.stdout.write(`S3 figures written to docs/benchmarks.md (${seconds.toFixed(0)} s).\n`);
-  } else {
-    process.stdout.write(
-      `docs/benchmarks.md left unchanged (a partial or --no-write run; ${seconds.toFixed(0)} s).\n`,
-    );
-  }
-  return 0;
-}

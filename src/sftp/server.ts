@@ -49,9 +49,11 @@ export interface SftpEndpointOptions {
 const maxAuthFailures = 6;
 /** Open files and folders one SFTP session may hold. */
 const maxHandles = 64;
-// Ciphers Node's crypto runs natively: OpenSSH prefers chacha20-poly1305, which ssh2 would run in
-// JavaScript (slowly) without its optional native module.
-const ciphers = [
+/**
+ * Ciphers Node's crypto runs natively: OpenSSH prefers chacha20-poly1305, which ssh2 would run in
+ * JavaScript (slowly) without its optional native module.
+ */
+export const sftpCiphers = [
   "aes128-gcm@openssh.com",
   "aes256-gcm@openssh.com",
   "aes128-ctr",
@@ -80,7 +82,7 @@ export class SftpEndpoint {
     this.#server = new Server(
       {
         hostKeys: [options.hostKey.privateKey],
-        algorithms: { cipher: ciphers as never },
+        algorithms: { cipher: sftpCiphers as never },
         ident: "cqa",
         keepaliveInterval: 30_000,
         keepaliveCountMax: 4,

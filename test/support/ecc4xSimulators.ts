@@ -8,7 +8,7 @@
 //   - VLA uploader: writes the daily report CSV and uploads it with a real SFTP client (the OpenSSH
 //     `sftp` program in batch mode, or ssh2-sftp-client).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -353,9 +353,14 @@ export interface SftpRun {
 /**
  * Runs the OpenSSH `sftp` client in batch mode (`-b`) with the given commands against the endpoint,
  * with its host key pinned (StrictHostKeyChecking=yes). A password is given through SSH_ASKPASS (batch
- * mode would refuse to prompt), a key through -i.
+ * mode would refuse to prompt), a key through -i. `extraArgs` go before the destination (e.g. `-v`).
  */
-export function openSshSftp(target: SftpTarget, commands: readonly string[], cwd?: string): Promise<SftpRun> {
+export function openSshSftp(
+  target: SftpTarget,
+  commands: readonly string[],
+  cwd?: string,
+  extraArgs: readonly string[] = [],
+): Promise<SftpRun> {
   const dir = mkdtempSync(join(tmpdir(), "cqa-sftp-client-"));
   const knownHosts = join(dir, "known_hosts");
   writeFileSync(knownHosts, `[${target.host}]:${target.port} ${target.hostKey}\n`);
@@ -401,7 +406,7 @@ export function openSshSftp(target: SftpTarget, commands: readonly string[], cwd
       "BatchMode=no",
     );
   }
-  args.push("-b", batch, `${target.username}@${target.host}`);
+  args.push(...extraArgs, "-b", batch, `${target.username}@${target.host}`);
   return new Promise((resolve) => {
     const child = spawn("sftp", args, { env, cwd: cwd ?? dir, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -412,7 +417,10 @@ export function openSshSftp(target: SftpTarget, commands: readonly string[], cwd
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 

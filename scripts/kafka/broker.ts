@@ -250,7 +250,16 @@ function formatStorage(classpath: string, properties: string, sasl: KafkaBrokerO
   const clusterId = createHash("sha256").update(properties).digest("base64url").slice(0, 22);
   execFileSync(
     "java",
-    ["-cp", classpath, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", properties, ...scram],
+    [
+      "-cp",
+      classpath,
+      "kafka.tools.StorageTool",
+      "format",
+      `--cluster-id=${clusterId}`,
+      "-c",
+      properties,
+      ...scram,
+    ],
     { stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 },
   );
 }

@@ -95,6 +95,25 @@ describe("ECC6x Kafka, one worker", () => {
   let cqa: TestCqa;
   let account: CreatedAccount;
 
+  /** An integration of this account on `topic` (2 partitions) starting at its end, holding its partitions. */
+  async function integrationAtTheEnd(topic: string) {
+    const integration = await createIntegration(
+      cqa,
+      account,
+      { topics: [topic], start_position: { type: "latest" } },
+      0,
+    );
+    await cqa.running.supervisor?.tick();
+    const path = `/api/v1/accounts/${account.accountId}/integrations/${integration.id}`;
+    await eventually("the consumer holds its partitions", async () => {
+      const rows = await cqa.db.query("SELECT 1 FROM kafka_partition_offsets WHERE integration_id = $1", [
+        integration.id,
+      ]);
+      return rows.rowCount === 2;
+    });
+    return { integration, path };
+  }
+
   before(async () => {
     cqa = await startTestCqa({ loops: true });
     account = await cqa.createAccount();
@@ -304,20 +323,7 @@ describe("ECC6x Kafka, one worker", () => {
     await tool.createTopic(topic, 2);
     const old = ids(uniqueName("OLD"), 25);
     await produceCalls(topic, old);
-    const integration = await createIntegration(
-      cqa,
-      account,
-      { topics: [topic], start_position: { type: "latest" } },
-      0,
-    );
-    await cqa.running.supervisor?.tick();
-    const path = `/api/v1/accounts/${account.accountId}/integrations/${integration.id}`;
-    await eventually("the consumer holds its partitions", async () => {
-      const rows = await cqa.db.query("SELECT 1 FROM kafka_partition_offsets WHERE integration_id = $1", [
-        integration.id,
-      ]);
-      return rows.rowCount === 2;
-    });
+    const { integration, path } = await integrationAtTheEnd(topic);
     const before = ids(uniqueName("BEFORE"), 30);
     await produceCalls(topic, before);
     await eventually(
@@ -387,20 +393,7 @@ describe("ECC6x Kafka, one worker", () => {
     const old = ids(uniqueName("OLD"), 40);
     await produceCalls(topic, old);
     // A new group at the end of the topic skips the older events.
-    const integration = await createIntegration(
-      cqa,
-      account,
-      { topics: [topic], start_position: { type: "latest" } },
-      0,
-    );
-    await cqa.running.supervisor?.tick();
-    const path = `/api/v1/accounts/${account.accountId}/integrations/${integration.id}`;
-    await eventually("the consumer holds its partitions", async () => {
-      const rows = await cqa.db.query("SELECT 1 FROM kafka_partition_offsets WHERE integration_id = $1", [
-        integration.id,
-      ]);
-      return rows.rowCount === 2;
-    });
+    const { integration, path } = await integrationAtTheEnd(topic);
     const live = ids(uniqueName("LIVE"), 16);
     await produceCalls(topic, live);
     await eventually(

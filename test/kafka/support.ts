@@ -1,5 +1,6 @@
 // Shared by the Kafka tests: one real broker per test file (started by the file, stopped after it,
 // even when a test fails), ECC6x events, and a tool to create topics and produce or read records.
+import assert from "node:assert/strict";
 import { after } from "node:test";
 import { type KafkaBroker, type KafkaBrokerOptions, startKafkaBroker } from "../../scripts/kafka/broker.ts";
 import { KafkaTestTool } from "../../src/connectors/ecc6x-kafka/kafkaClient.ts";
@@ -91,4 +92,26 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`Timed out waiting for ${what}${describe ? `: ${await describe()}` : ""}`);
+}
+
+/** What "test connection" answers: each check in order, and whether all passed. */
+export interface ConnectionVerdict {
+  ok: boolean;
+  checks: { name: string; ok: boolean; message: string }[];
+}
+
+/** Asserts that the checks before `failed` passed, that `failed` was the one that stopped it, and what it said. */
+export function assertStopsAt(
+  verdict: ConnectionVerdict,
+  passed: string[],
+  failed: string,
+  message: RegExp,
+): void {
+  assert.equal(verdict.ok, false);
+  assert.deepEqual(
+    verdict.checks.map((c) => [c.name, c.ok]),
+    [...passed.map((name) => [name, true]), [failed, false]],
+    JSON.stringify(verdict.checks),
+  );
+  assert.match(verdict.checks.find((c) => c.name === failed)?.message ?? "", message);
 }

@@ -20,6 +20,7 @@ Configuration comes from environment variables (or a JSON file named by CQA_CONF
   CQA_PORT (8080)            CQA_HOST (0.0.0.0)          CQA_DATA_DIR (./data)
   DATABASE_URL               PostgreSQL instead of the embedded database (postgres://…)
   CQA_DATABASE_SCHEMA        schema to use on PostgreSQL
+  CQA_DATABASE_PREPARED_STATEMENTS (on)   off behind PgBouncer in transaction mode before 1.21
   CQA_OPERATOR_TOKEN         bearer token for POST /api/v1/accounts (generated on first start if unset)
   CQA_SECRET_KEY             master key for secrets at rest (generated into the data dir if unset)
   CQA_FETCH_ALLOW            private hosts/CIDRs outbound fetches may reach, e.g. 127.0.0.1/8

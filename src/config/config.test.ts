@@ -11,6 +11,15 @@ test("defaults give the embedded all-in-one process on port 8080", () => {
   assert.equal(config.role, "all");
   assert.equal(config.databaseUrl, null);
   assert.match(config.dataDir, /data$/);
+  assert.equal(config.databasePreparedStatements, true);
+});
+
+test("prepared statements on PostgreSQL can be turned off for a pooler that cannot keep them", () => {
+  assert.equal(loadConfig({ CQA_DATABASE_PREPARED_STATEMENTS: "off" }).databasePreparedStatements, false);
+  assert.throws(
+    () => loadConfig({ CQA_DATABASE_PREPARED_STATEMENTS: "maybe" }),
+    /CQA_DATABASE_PREPARED_STATEMENTS must be one of on, off \(got 'maybe'\)/,
+  );
 });
 
 test("every bad setting is reported at once, each saying what would be right", () => {

@@ -14,6 +14,8 @@ export interface CqaConfig {
   /** PostgreSQL instead of the embedded database when set. */
   databaseUrl: string | null;
   databaseSchema: string | null;
+  /** Named prepared statements on PostgreSQL (off behind a pooler that cannot keep them). */
+  databasePreparedStatements: boolean;
   /** Where recordings and uploaded files are kept (filesystem store). */
   blobDir: string;
   /** Where cqa keeps recordings and files: the filesystem (blobDir) or an S3 bucket (CQA_BLOB_URL). */
@@ -88,6 +90,8 @@ export function loadConfig(env: Env = process.env): CqaConfig {
       "a lower-case schema name such as cqa",
       problems,
     ),
+    databasePreparedStatements:
+      oneOf(merged, "CQA_DATABASE_PREPARED_STATEMENTS", ["on", "off"] as const, "on", problems) === "on",
     blobDir: resolve(merged["CQA_BLOB_DIR"] || resolve(dataDir, "blobs")),
     blobStore: blobStoreConfig(merged, problems),
     operatorToken: minLength(merged, "CQA_OPERATOR_TOKEN", 24, problems),

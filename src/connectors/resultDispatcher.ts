@@ -1,11 +1,23 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { describeError } from "../core/errors.ts";
-import { claimDueOutbox, type OutboxRecord, recordOutboxAttempt } from "../storage/outbox.ts";
+import { Wakeup } from "../core/wakeup.ts";
+import { claimDueOutbox, type OutboxRecord, recordOutboxAttempts } from "../storage/outbox.ts";
 import { getIntegrationById } from "../storage/repositories/integrations.ts";
 import type { AnalysisResultMessage, ConnectorInstance } from "./connector.ts";
 import { type ConnectorEnvironment, instantiateConnector } from "./connectorContext.ts";
 
 /** Attempts before a result is marked failed (visible, re-sendable); back-off grows to 10 minutes. */
 const maxAttempts = 30;
+
+/** Results claimed per round. */
+const batchLimit = 200;
+
+/**
+ * After a round that found less than a full batch, the next one waits this long: results finished one
+ * at a time (each analysis pokes the dispatcher) then leave in batches — one claim, one delivery and one
+ * record per batch rather than per result — for at most this much more latency.
+ */
+const lingerMs = 25;
 
 /**
  * Sends analysis results back to the integrations interactions came from, from the outbox: each
@@ -17,7 +29,7 @@ export class IntegrationResultDispatcher {
   readonly #instances = new Map<string, { version: number; instance: ConnectorInstance }>();
   #stopped = true;
   #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
+  readonly #wakeup = new Wakeup();
 
   constructor(env: ConnectorEnvironment) {
     this.#env = env;
@@ -34,18 +46,15 @@ export class IntegrationResultDispatcher {
         } catch (error) {
           this.#env.log.error("integration result delivery failed", { error: describeError(error) });
         }
-        if (sent > 0) continue;
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-          setTimeout(resolve, pollMs).unref();
-        });
-        this.#wake = null;
+        if (sent >= batchLimit) continue;
+        if (sent > 0) await delay(lingerMs);
+        else await this.#wakeup.wait(pollMs);
       }
     })();
   }
 
   notify(): void {
-    this.#wake?.();
+    this.#wakeup.ring();
   }
 
   async stop(): Promise<void> {
@@ -61,7 +70,7 @@ export class IntegrationResultDispatcher {
     const { db, clock } = this.#env;
     const batch = await claimDueOutbox(db, {
       channel: "integration",
-      limit: 200,
+      limit: batchLimit,
       now: clock.now(),
       leaseMs: 120_000,
     });
@@ -98,22 +107,25 @@ export class IntegrationResultDispatcher {
       error = describeError(failure);
     }
     const durationMs = clock.now().getTime() - started.getTime();
-    for (const message of messages) {
-      const attempt = message.attempts + 1;
-      const used = attempt - message.attemptsBeforeResend;
-      const delay = Math.min(5_000 * 2 ** Math.max(0, used - 1), 600_000);
-      await recordOutboxAttempt(
-        db,
-        message.id,
-        { attempt, attemptedAt: started, statusCode: null, error, durationMs },
-        error === null
-          ? { status: "delivered", nextAttemptAt: message.nextAttemptAt }
-          : {
-              status: used >= maxAttempts ? "failed" : "pending",
-              nextAttemptAt: new Date(clock.now().getTime() + delay),
-            },
-      );
-    }
+    await recordOutboxAttempts(
+      db,
+      messages.map((message) => {
+        const attempt = message.attempts + 1;
+        const used = attempt - message.attemptsBeforeResend;
+        const delay = Math.min(5_000 * 2 ** Math.max(0, used - 1), 600_000);
+        return {
+          id: message.id,
+          attempt: { attempt, attemptedAt: started, statusCode: null, error, durationMs },
+          next:
+            error === null
+              ? { status: "delivered" as const, nextAttemptAt: message.nextAttemptAt }
+              : {
+                  status: used >= maxAttempts ? ("failed" as const) : ("pending" as const),
+                  nextAttemptAt: new Date(clock.now().getTime() + delay),
+                },
+        };
+      }),
+    );
   }
 
   /** The integration's connector, kept while its config is unchanged; null when it is gone. */

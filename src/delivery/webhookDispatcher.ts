@@ -1,7 +1,13 @@
 import type { Clock } from "../core/clock.ts";
+import { Wakeup } from "../core/wakeup.ts";
 import type { FetchAllowList } from "../net/allowList.ts";
 import type { Database } from "../storage/db.ts";
-import { claimDueOutbox, type OutboxRecord, recordOutboxAttempt } from "../storage/outbox.ts";
+import {
+  claimDueOutbox,
+  type OutboxAttemptEntry,
+  type OutboxRecord,
+  recordOutboxAttempts,
+} from "../storage/outbox.ts";
 import { getAccount } from "../storage/repositories/accounts.ts";
 import { sendWebhook, type WebhookOutcome } from "./webhookSender.ts";
 
@@ -29,7 +35,7 @@ export class WebhookDispatcher {
   readonly #options: WebhookDispatcherOptions;
   #stopped = true;
   #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
+  readonly #wakeup = new Wakeup();
 
   constructor(options: WebhookDispatcherOptions) {
     this.#options = options;
@@ -42,7 +48,7 @@ export class WebhookDispatcher {
   }
 
   notify(): void {
-    this.#wake?.();
+    this.#wakeup.ring();
   }
 
   async stop(): Promise<void> {
@@ -61,7 +67,19 @@ export class WebhookDispatcher {
       // Longer than one attempt can take, so no other dispatcher sends the same message meanwhile.
       leaseMs: (this.#options.timeoutMs ?? 10_000) * 3,
     });
-    await Promise.all(batch.map((message) => this.#attempt(message)));
+    // The flag is read at every attempt, not only when the event is queued: an account that turns
+    // webhooks off gets no more requests, retries included (the message stays re-sendable).
+    const accountIds = [...new Set(batch.map((message) => message.accountId))];
+    const flags = new Map(
+      await Promise.all(
+        accountIds.map(async (id) => [id, (await getAccount(db, id))?.webhooksEnabled ?? false] as const),
+      ),
+    );
+    const attempts = await Promise.all(
+      batch.map((message) => this.#attempt(message, flags.get(message.accountId) ?? false)),
+    );
+    // Recorded together once the round is over: a crash before that re-sends with the same deliveryId.
+    await recordOutboxAttempts(db, attempts);
     return batch.length;
   }
 
@@ -74,21 +92,15 @@ export class WebhookDispatcher {
         this.#options.onError?.("webhook delivery round failed", error);
       }
       if (attempted > 0) continue;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        setTimeout(resolve, this.#options.pollMs ?? 250).unref();
-      });
-      this.#wake = null;
+      await this.#wakeup.wait(this.#options.pollMs ?? 250);
     }
   }
 
-  async #attempt(message: OutboxRecord): Promise<void> {
-    const { db, clock } = this.#options;
+  /** Sends one message (or finds it cannot be sent) and says what to record of the attempt. */
+  async #attempt(message: OutboxRecord, enabled: boolean): Promise<OutboxAttemptEntry> {
+    const { clock } = this.#options;
     const attempt = message.attempts + 1;
     const sentAt = clock.now();
-    // The flag is checked at every attempt, not only when the event is queued: an account that turns
-    // webhooks off gets no more requests, retries included (the message stays re-sendable).
-    const enabled = (await getAccount(db, message.accountId))?.webhooksEnabled ?? false;
     const secret = enabled ? await this.#options.signingSecretFor(message.accountId) : null;
     const outcome: WebhookOutcome = !enabled
       ? notSent(
@@ -110,18 +122,20 @@ export class WebhookDispatcher {
     const retry = outcome.result === "retry" && used < webhookAttempts;
     const status = outcome.result === "delivered" ? "delivered" : retry ? "pending" : "failed";
     const delay = webhookRetryDelaysMs[used - 1] ?? webhookRetryDelaysMs.at(-1) ?? 30_000;
-    await recordOutboxAttempt(
-      db,
-      message.id,
-      {
+    return {
+      id: message.id,
+      attempt: {
         attempt,
         attemptedAt: sentAt,
         statusCode: outcome.statusCode,
         error: outcome.error,
         durationMs: outcome.durationMs,
       },
-      { status, nextAttemptAt: retry ? new Date(clock.now().getTime() + delay) : message.nextAttemptAt },
-    );
+      next: {
+        status,
+        nextAttemptAt: retry ? new Date(clock.now().getTime() + delay) : message.nextAttemptAt,
+      },
+    };
   }
 }
 

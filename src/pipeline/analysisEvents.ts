@@ -128,3 +128,8 @@ export function analysisFailedEvent(
     true,
   );
 }
+
+/** The events to write: webhooks only when the account's webhook flag is on; integration results always. */
+export function deliverableEvents(events: OutboxMessage[], webhooksEnabled: boolean): OutboxMessage[] {
+  return webhooksEnabled ? events : events.filter((e) => e.channel !== "webhook");
+}

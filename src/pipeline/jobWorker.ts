@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Clock } from "../core/clock.ts";
 import { describeError, isAppError } from "../core/errors.ts";
+import { Wakeup } from "../core/wakeup.ts";
 import type { Database } from "../storage/db.ts";
 import {
   buryJob,
@@ -9,15 +10,30 @@ import {
   claimJobs,
   completeJob,
   extendLease,
+  type JobLease,
   releaseJobs,
   rescheduleJob,
 } from "../storage/jobQueue.ts";
 
+/**
+ * Lets a handler end its job in its own last write, so that the job's result and the job's end commit
+ * together (one round trip fewer, and no moment when the work is done but the job is not).
+ */
+export interface JobCompletion {
+  /** The worker's hold on the job: remove the job with it (see `completeJobSql`). */
+  readonly lease: JobLease;
+  /** The handler's last write removed the job: the worker does not remove it again. */
+  completed(): void;
+}
+
 /** Runs one kind of job. Handlers must be idempotent: a job can run again after a crash. */
 export interface JobHandler {
   kind: string;
-  /** `signal` aborts when the worker stops: a long job should stop soon and resume later. */
-  run(job: ClaimedJob, signal: AbortSignal): Promise<void>;
+  /**
+   * `signal` aborts when the worker stops: a long job should stop soon and resume later. Without
+   * `completion` (a job run by hand) the handler leaves the job to its caller.
+   */
+  run(job: ClaimedJob, signal: AbortSignal, completion?: JobCompletion): Promise<void>;
   /** Called once when the job is given up (attempts used up or a permanent error). */
   onGiveUp?(job: ClaimedJob, error: unknown): Promise<void>;
   /** Delay before attempt `attempt + 1`; default: exponential from 5 s, capped at 10 min. */
@@ -52,10 +68,11 @@ export class JobWorker {
   readonly #options: Required<Omit<JobWorkerOptions, "onError">> & Pick<JobWorkerOptions, "onError">;
   readonly #handlers: Map<string, JobHandler>;
   readonly #running = new Set<Promise<void>>();
+  /** Jobs claimed ahead of a free slot, oldest first, with when they were claimed. */
+  readonly #waiting: { job: ClaimedJob; claimedAt: number }[] = [];
   #stopped = true;
   #stopping = new AbortController();
-  #timer: NodeJS.Timeout | null = null;
-  #wake: (() => void) | null = null;
+  readonly #wakeup = new Wakeup();
   #loop: Promise<void> | null = null;
 
   constructor(options: JobWorkerOptions) {
@@ -72,7 +89,7 @@ export class JobWorker {
 
   /** Asks the worker to look for jobs now (after local enqueues). */
   notify(): void {
-    this.#wake?.();
+    this.#wakeup.ring();
   }
 
   /**
@@ -85,6 +102,7 @@ export class JobWorker {
     this.#stopping.abort();
     this.notify();
     await this.#loop;
+    await this.#handBack(this.#waiting.splice(0).map((w) => w.job));
     const drained = Promise.all([...this.#running]).then(() => true);
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
     if (!(await Promise.race([drained, timeout]))) {
@@ -104,32 +122,65 @@ export class JobWorker {
     return total;
   }
 
+  /**
+   * Keeps `concurrency` jobs running. Claims are made a round ahead — when a slot frees and no job is
+   * waiting, it claims for the free slots and for one more full round — so that a busy queue costs one
+   * claim per round of jobs rather than one per job.
+   */
   async #run(): Promise<void> {
+    const { concurrency } = this.#options;
     while (!this.#stopped) {
-      const free = this.#options.concurrency - this.#running.size;
-      let claimed: ClaimedJob[] = [];
+      this.#startWaiting();
+      const free = concurrency - this.#running.size;
       if (free > 0) {
+        let claimed: ClaimedJob[] = [];
         try {
-          claimed = await this.#claim(free);
+          claimed = await this.#claim(free + concurrency);
         } catch (error) {
           this.#options.onError?.("could not claim jobs", error);
         }
+        const claimedAt = this.#options.clock.now().getTime();
+        this.#waiting.push(...claimed.map((job) => ({ job, claimedAt })));
+        this.#startWaiting();
       }
-      for (const job of claimed) {
-        const task = this.#execute(job).finally(() => {
-          this.#running.delete(task);
-          this.notify();
-        });
-        this.#running.add(task);
-      }
-      if (claimed.length === free && free > 0) continue;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        this.#timer = setTimeout(resolve, this.#options.pollMs);
-      });
-      if (this.#timer) clearTimeout(this.#timer);
-      this.#wake = null;
+      // Until a job ends (it rings), work is queued here, or the next poll.
+      await this.#wakeup.wait(this.#options.pollMs);
     }
+  }
+
+  /**
+   * Starts waiting jobs in the free slots. A job claimed ahead is run only while at least half of its
+   * lease is left (slots can stay busy for long with slow jobs); an older one goes back to the queue,
+   * where another worker, or this one's next claim, takes it with a fresh lease.
+   */
+  #startWaiting(): void {
+    const stale = this.#options.clock.now().getTime() - this.#options.leaseMs / 2;
+    const handBack: ClaimedJob[] = [];
+    while (this.#running.size < this.#options.concurrency && !this.#stopped) {
+      const next = this.#waiting.shift();
+      if (!next) break;
+      if (next.claimedAt < stale) {
+        handBack.push(next.job);
+        continue;
+      }
+      const task = this.#execute(next.job).finally(() => {
+        this.#running.delete(task);
+        this.notify();
+      });
+      this.#running.add(task);
+    }
+    if (handBack.length > 0) void this.#handBack(handBack);
+  }
+
+  /** Returns jobs claimed but never started to the queue (their claim not counted as an attempt). */
+  async #handBack(jobs: ClaimedJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await releaseJobs(
+      this.#options.db,
+      this.id,
+      this.#options.clock.now(),
+      jobs.map((job) => job.id),
+    ).catch((error) => this.#options.onError?.("could not hand jobs back", error));
   }
 
   #claim(limit: number): Promise<ClaimedJob[]> {
@@ -153,9 +204,16 @@ export class JobWorker {
       Math.max(1000, leaseMs / 3),
     );
     heartbeat.unref();
+    let completed = false;
+    const completion: JobCompletion = {
+      lease: { jobId: job.id, workerId: this.id },
+      completed: () => {
+        completed = true;
+      },
+    };
     try {
-      await handler.run(job, this.#stopping.signal);
-      await completeJob(db, job.id, this.id);
+      await handler.run(job, this.#stopping.signal, completion);
+      if (!completed) await completeJob(db, job.id, this.id);
     } catch (error) {
       await this.#handleFailure(handler, job, error).catch((inner) =>
         this.#options.onError?.(`could not record the failure of job ${job.id}`, inner),

@@ -1,44 +1,41 @@
 import { markRedactedBySource, redactTranscript } from "../analysis/redaction/redactTranscript.ts";
-import type { EvaluationContext } from "../analysis/scoring/evaluateKpi.ts";
-import { type ProfileScores, rollUp, scoreProfile } from "../analysis/scoring/scoreProfile.ts";
 import { parseTranscript } from "../analysis/transcript/parseTranscript.ts";
 import { analysisOptionsFor } from "../core/analysisSettings.ts";
 import type { RoutingDecision } from "../core/assignment.ts";
 import type { Clock } from "../core/clock.ts";
 import { AppError, describeError, isAppError } from "../core/errors.ts";
-import { newId } from "../core/ids.ts";
 import type { Transcript, TranscriptTurn } from "../core/transcript.ts";
 import { type ProcessInteractionPayload, processInteractionJob } from "../ingest/ingestInteractions.ts";
 import { splitUrlList } from "../ingest/interactionSchema.ts";
 import type { FetchOwner } from "../net/credentialedFetch.ts";
 import { routeInteraction } from "../routing/routeInteraction.ts";
-import type { Database, Queryable } from "../storage/db.ts";
+import { writeAnalysisRun } from "../storage/analysisRuns.ts";
+import type { Database } from "../storage/db.ts";
 import type { ClaimedJob } from "../storage/jobQueue.ts";
 import { addToOutbox, type OutboxMessage } from "../storage/outbox.ts";
 import { getAccount } from "../storage/repositories/accounts.ts";
-import { type AnalysisRecord, ensureAnalyses, updateAnalysis } from "../storage/repositories/analyses.ts";
-import { getAnalysisSettings } from "../storage/repositories/analysisSettings.ts";
+import { updateAnalysis } from "../storage/repositories/analyses.ts";
 import {
-  getInteractionById,
   type InteractionMedia,
   type InteractionRecord,
+  type InteractionStateChange,
   lockInteraction,
   routableFacts,
+  startProcessing,
   updateInteractionState,
 } from "../storage/repositories/interactions.ts";
-import { existingProfileIds, getProfile } from "../storage/repositories/profiles.ts";
-import { latestReviews } from "../storage/repositories/reviews.ts";
-import { listRules } from "../storage/repositories/rules.ts";
+import { AccountConfigCache, type AccountPipelineConfig } from "./accountConfigCache.ts";
 import {
   analyseMedia,
   assertAnalysable,
   type MediaAnalysis,
   type MediaAnalysisSettings,
 } from "./analyseMedia.ts";
-import { analysisCompletedEvent, analysisFailedEvent, analysisInProgressEvent } from "./analysisEvents.ts";
+import { analysisFailedEvent, deliverableEvents } from "./analysisEvents.ts";
 import { fetchTranscript, type MediaFetchSettings, storeRecording } from "./fetchMedia.ts";
-import type { JobHandler } from "./jobWorker.ts";
-import { askLanguageModel, notAnalysable, phrasesToSpot } from "./scoringInputs.ts";
+import type { JobCompletion, JobHandler } from "./jobWorker.ts";
+import { scoreAndRecordAnalyses } from "./recordAnalyses.ts";
+import { notAnalysable, phrasesToSpot } from "./scoringInputs.ts";
 
 export interface ProcessInteractionDependencies {
   db: Database;
@@ -49,21 +46,29 @@ export interface ProcessInteractionDependencies {
    * and audio-only calls are scored N/A with the reason.
    */
   analysis?: MediaAnalysisSettings;
+  /** Each account's rules, profiles and settings, kept between interactions (default: a new one). */
+  configs?: AccountConfigCache;
+  /** Called after each commit with the events it queued, so local dispatchers send them at once. */
+  onEventsQueued?: (events: readonly OutboxMessage[]) => void;
 }
+
+type Pipeline = ProcessInteractionDependencies & { configs: AccountConfigCache };
 
 /** How long a missing recording is waited for in all (the back-off between tries grows to 1 h). */
 const mediaWaitAttempts = 20;
 
 /**
  * The pipeline for one interaction: fetch media → transcript → route by assignment rules →
- * score each profile → complete, with every state change and its webhooks in one transaction.
- * Safe to run again after a crash: analyses and events are keyed, so nothing is added twice.
+ * score each profile → complete, the analyses, the interaction's end state, their webhooks and the
+ * job's end written at once. Safe to run again after a crash: analyses and events are keyed, so
+ * nothing is added twice.
  */
 export function processInteractionHandler(deps: ProcessInteractionDependencies): JobHandler {
+  const pipeline: Pipeline = { ...deps, configs: deps.configs ?? new AccountConfigCache() };
   return {
     kind: processInteractionJob,
-    run: (job) => processInteraction(deps, job),
-    onGiveUp: (job, error) => failInteraction(deps, job.payload as ProcessInteractionPayload, error),
+    run: (job, _signal, completion) => processInteraction(pipeline, job, completion),
+    onGiveUp: (job, error) => failInteraction(pipeline, job.payload as ProcessInteractionPayload, error),
     backoffMs: (attempt, error) =>
       isAppError(error) && error.code === "MEDIA_NOT_READY"
         ? Math.min(30_000 * 2 ** (attempt - 1), 3_600_000)
@@ -71,16 +76,18 @@ export function processInteractionHandler(deps: ProcessInteractionDependencies):
   };
 }
 
-async function processInteraction(deps: ProcessInteractionDependencies, job: ClaimedJob): Promise<void> {
+async function processInteraction(
+  deps: Pipeline,
+  job: ClaimedJob,
+  completion: JobCompletion | undefined,
+): Promise<void> {
   const payload = job.payload as ProcessInteractionPayload;
   const { db, clock } = deps;
-  const interaction = await getInteractionById(db, payload.interactionId);
-  if (!interaction || interaction.processingRevision !== payload.revision) return;
-  if (interaction.status === "completed" || interaction.status === "failed") return;
-
-  if (interaction.status === "queued") {
-    await updateInteractionState(db, interaction.id, { status: "processing" }, clock.now());
-  }
+  const started = await startProcessing(db, payload.interactionId, payload.revision, clock.now());
+  // Gone, finished, or superseded by a reprocess: nothing to do.
+  if (!started) return;
+  const { interaction } = started;
+  const config = await deps.configs.get(db, interaction.accountId, started.accountConfigVersion);
 
   let media: InteractionMedia;
   let transcript: Transcript | null;
@@ -100,10 +107,10 @@ async function processInteraction(deps: ProcessInteractionDependencies, job: Cla
     }
     throw error;
   }
-  let decision = await route(deps, interaction);
+  let decision = route(config, interaction);
   let listened: Listened;
   try {
-    listened = await listen(deps, interaction, media, transcript, decision.profileIds);
+    listened = await listen(deps, config, interaction, media, transcript, decision.profileIds);
   } catch (error) {
     // An engine that asked to be tried later (429, timeout): the interaction shows why it waits.
     if (isAppError(error) && error.retryable) {
@@ -119,216 +126,74 @@ async function processInteraction(deps: ProcessInteractionDependencies, job: Cla
   transcript = listened.transcript;
   decision =
     notAnalysable(decision, listened.media, transcript !== null && !listened.machineTranscript) ?? decision;
-  await updateInteractionState(
-    db,
-    interaction.id,
-    {
-      media,
-      transcript,
-      audioMeasures: listened.media.audioMeasures,
-      speech: listened.media.speech,
-      waitingReason: null,
-    },
-    clock.now(),
-  );
+  const heard: InteractionStateChange = {
+    media,
+    transcript,
+    audioMeasures: listened.media.audioMeasures,
+    speech: listened.media.speech,
+    waitingReason: null,
+  };
 
   if (decision.profileIds.length === 0) {
-    await db.transaction(async (tx) => {
-      await settleAnalysesNotRerun(tx, interaction.id, [], clock.now());
-      await updateInteractionState(
-        tx,
-        interaction.id,
-        { status: "completed", routing: decision, notAnalysedReason: decision.summary },
-        clock.now(),
-      );
-    });
+    await writeAnalysisRun(
+      db,
+      {
+        interactionId: interaction.id,
+        interaction: {
+          ...heard,
+          status: "completed",
+          routing: decision,
+          notAnalysedReason: decision.summary,
+        },
+        analyses: [],
+        rerunProfileIds: [],
+        events: [],
+        lease: completion?.lease ?? null,
+      },
+      clock.now(),
+    );
+    completion?.completed();
     return;
   }
 
-  const subject = { accountId: interaction.accountId, interaction };
-  const analyses = await db.transaction(async (tx) => {
-    const versions = await Promise.all(
-      decision.profileIds.map(async (profileId) => {
-        const profile = await getProfile(tx, interaction.accountId, profileId);
-        return { profileId, version: profile?.version ?? 1, name: profile?.name ?? profileId };
-      }),
-    );
-    const existing = await ensureAnalyses(
-      tx,
-      versions.map((v) => ({
-        id: newId(),
-        accountId: interaction.accountId,
-        interactionId: interaction.id,
-        profileId: v.profileId,
-        profileVersion: v.version,
-      })),
-      clock.now(),
-    );
-    // A reprocess re-scores the same analyses with the profiles' current versions.
-    const rows = existing.map((analysis) => ({
-      ...analysis,
-      profileVersion:
-        versions.find((v) => v.profileId === analysis.profileId)?.version ?? analysis.profileVersion,
-    }));
-    const now = clock.now();
-    const events: OutboxMessage[] = [];
-    await settleAnalysesNotRerun(tx, interaction.id, decision.profileIds, now);
-    for (const analysis of rows) {
-      await updateAnalysis(
-        tx,
-        analysis.id,
-        {
-          status: "processing",
-          startedAt: now,
-          revision: payload.revision,
-          failureReason: null,
-          profileVersion: analysis.profileVersion,
-        },
-        now,
-      );
-      const name = versions.find((v) => v.profileId === analysis.profileId)?.name ?? analysis.profileId;
-      events.push(
-        ...analysisInProgressEvent(
-          subject,
-          { id: analysis.id, profileId: analysis.profileId, profileName: name, revision: payload.revision },
-          now,
-        ),
-      );
-    }
-    await updateInteractionState(tx, interaction.id, { routing: decision, notAnalysedReason: null }, now);
-    await addToOutbox(tx, await deliverable(tx, interaction.accountId, events), now);
-    return rows;
-  });
-
-  const inputs: EvaluationContext = {
-    transcript,
-    channelType: interaction.channelType,
-    durationSeconds: interaction.durationSeconds,
-    audio:
-      listened.media.audioMeasures !== null && "version" in listened.media.audioMeasures
-        ? listened.media.audioMeasures
-        : null,
-    audioMissingReason: listened.audioMissingReason,
-    speech: listened.media.speech,
-  };
-  const outcomes = await Promise.all(
-    analyses.map((analysis) => scoreAnalysis(deps, interaction, inputs, analysis)),
-  );
-
-  await db.transaction(async (tx) => {
-    const now = clock.now();
-    const events: OutboxMessage[] = [];
-    for (const outcome of outcomes) {
-      const { analysis } = outcome;
-      if (outcome.scores) {
-        await updateAnalysis(
-          tx,
-          analysis.id,
-          {
-            status: "completed",
-            aiScore: outcome.scores.aiScore,
-            qaScore: outcome.scores.qaScore,
-            finalScore: outcome.scores.finalScore,
-            criticalityAdjustedScore: outcome.scores.criticalityAdjustedScore,
-            maxScore: outcome.scores.maxScore,
-            results: outcome.results,
-            completedAt: now,
-            failureReason: null,
-          },
-          now,
-        );
-        events.push(
-          ...analysisCompletedEvent(
-            subject,
-            { id: analysis.id, profileId: analysis.profileId, revision: payload.revision, completedAt: now },
-            outcome.scores,
-            now,
-          ),
-        );
-      } else {
-        await updateAnalysis(
-          tx,
-          analysis.id,
-          { status: "failed", failureReason: outcome.error, completedAt: now },
-          now,
-        );
-        events.push(
-          ...analysisFailedEvent(
-            subject,
-            { errorCode: "ANALYSIS_FAILED", errorMessage: outcome.error, revision: payload.revision },
-            { id: analysis.id, profileId: analysis.profileId },
-            now,
-          ),
-        );
-      }
-    }
-    const allFailed = outcomes.every((o) => !o.scores);
-    await updateInteractionState(
-      tx,
-      interaction.id,
-      {
-        status: allFailed ? "failed" : "completed",
-        failureReason: allFailed ? `Every analysis failed: ${outcomes.map((o) => o.error).join("; ")}` : null,
+  await scoreAndRecordAnalyses(
+    {
+      db,
+      clock,
+      chat: deps.analysis?.engines.chat ?? null,
+      ...(deps.onEventsQueued ? { onEventsQueued: deps.onEventsQueued } : {}),
+    },
+    {
+      interaction,
+      revision: payload.revision,
+      decision,
+      profiles: decision.profileIds.flatMap((id) => config.profiles.get(id) ?? []),
+      existing: started.analyses,
+      heard,
+      inputs: {
+        transcript,
+        channelType: interaction.channelType,
+        durationSeconds: interaction.durationSeconds,
+        audio:
+          listened.media.audioMeasures !== null && "version" in listened.media.audioMeasures
+            ? listened.media.audioMeasures
+            : null,
+        audioMissingReason: listened.audioMissingReason,
+        speech: listened.media.speech,
       },
-      now,
-    );
-    await addToOutbox(tx, await deliverable(tx, interaction.accountId, events), now);
-  });
+      webhooksEnabled: config.webhooksEnabled,
+    },
+    completion,
+  );
 }
 
-type ScoreOutcome =
-  | {
-      analysis: AnalysisRecord;
-      scores: ProfileScores;
-      results: ReturnType<typeof scoreProfile>;
-      error?: undefined;
-    }
-  | { analysis: AnalysisRecord; scores?: undefined; results?: undefined; error: string };
-
-async function scoreAnalysis(
-  deps: ProcessInteractionDependencies,
-  interaction: InteractionRecord,
-  inputs: EvaluationContext,
-  analysis: AnalysisRecord,
-): Promise<ScoreOutcome> {
-  try {
-    const profile = await getProfile(
-      deps.db,
-      interaction.accountId,
-      analysis.profileId,
-      analysis.profileVersion,
-    );
-    if (!profile) {
-      return {
-        analysis,
-        error: `Quality profile ${analysis.profileId} version ${analysis.profileVersion} no longer exists`,
-      };
-    }
-    const chat = deps.analysis?.engines.chat ?? null;
-    const llm = await askLanguageModel(chat, profile.definition, inputs.transcript);
-    const results = scoreProfile(profile.definition, {
-      ...inputs,
-      llm,
-      ...(chat ? { llmLabel: chat.label } : {}),
-    });
-    const reviews = await latestReviews(deps.db, analysis.id);
-    return { analysis, results, scores: rollUp(profile.definition, results, reviews) };
-  } catch (error) {
-    return { analysis, error: `Scoring failed: ${describeError(error)}` };
-  }
-}
-
-async function route(
-  deps: ProcessInteractionDependencies,
-  interaction: InteractionRecord,
-): Promise<RoutingDecision> {
-  const rules = await listRules(deps.db, interaction.accountId);
-  const decision = routeInteraction(rules, routableFacts(interaction));
+/** The profiles the account's rules give the interaction, leaving out archived ones (and saying so). */
+function route(config: AccountPipelineConfig, interaction: InteractionRecord): RoutingDecision {
+  const decision = routeInteraction(config.rules, routableFacts(interaction));
   // A rule may point at a profile that was archived since: say so rather than fail.
-  const live = await existingProfileIds(deps.db, interaction.accountId, decision.profileIds);
-  const missing = decision.profileIds.filter((id) => !live.has(id));
+  const missing = decision.profileIds.filter((id) => !config.profiles.has(id));
   if (missing.length === 0) return decision;
-  const profileIds = decision.profileIds.filter((id) => live.has(id));
+  const profileIds = decision.profileIds.filter((id) => config.profiles.has(id));
   const note = `Profile(s) ${missing.join(", ")} named by the matching rule are archived or deleted and were skipped.`;
   return {
     ...decision,
@@ -410,19 +275,20 @@ interface Listened {
  */
 async function listen(
   deps: ProcessInteractionDependencies,
+  config: AccountPipelineConfig,
   interaction: InteractionRecord,
   media: InteractionMedia,
   supplied: Transcript | null,
   profileIds: string[],
 ): Promise<Listened> {
-  const settings = await getAnalysisSettings(deps.db, interaction.accountId);
-  const options = analysisOptionsFor(settings, interaction.integrationId);
+  const options = analysisOptionsFor(config.settings, interaction.integrationId);
   const hasRecording = Boolean(media.uploadedAudioKey || media.audio?.length);
   let result: MediaAnalysis = { audioMeasures: null, failure: null, transcript: null, speech: null };
   if (deps.analysis && hasRecording) {
-    const profiles = (
-      await Promise.all(profileIds.map((id) => getProfile(deps.db, interaction.accountId, id)))
-    ).flatMap((p) => (p ? [p.definition] : []));
+    const profiles = profileIds.flatMap((id) => {
+      const profile = config.profiles.get(id);
+      return profile ? [profile.definition] : [];
+    });
     result = await analyseMedia(deps.analysis, deps.media.blobs, interaction, media, {
       options,
       transcribe: supplied === null && profileIds.length > 0,
@@ -474,41 +340,6 @@ function joinTranscripts(parts: Transcript[]): Transcript | null {
   };
 }
 
-/**
- * Analyses a reprocess queued whose profile the rules no longer select are not re-run: they go back to
- * their earlier result (or stay failed) instead of waiting in `queued` for ever.
- */
-async function settleAnalysesNotRerun(
-  tx: Queryable,
-  interactionId: string,
-  rerunProfileIds: string[],
-  now: Date,
-): Promise<void> {
-  await tx.query(
-    `UPDATE analyses SET status = CASE WHEN results IS NOT NULL THEN 'completed' ELSE 'failed' END,
-       failure_reason = CASE WHEN results IS NOT NULL THEN failure_reason ELSE COALESCE(failure_reason, $3) END,
-       updated_at = $4
-     WHERE interaction_id = $1 AND status = 'queued' AND NOT (profile_id = ANY($2::uuid[]))`,
-    [
-      interactionId,
-      rerunProfileIds,
-      "Not re-run when the interaction was reprocessed: the assignment rules no longer select this profile",
-      now,
-    ],
-  );
-}
-
-/** The events to write: webhooks only when the account's webhook flag is on; integration results always. */
-async function deliverable(
-  tx: Parameters<typeof getAccount>[0],
-  accountId: string,
-  events: OutboxMessage[],
-): Promise<OutboxMessage[]> {
-  if (events.every((e) => e.channel !== "webhook")) return events;
-  const webhooksEnabled = (await getAccount(tx, accountId))?.webhooksEnabled ?? false;
-  return webhooksEnabled ? events : events.filter((e) => e.channel !== "webhook");
-}
-
 function mediaGaveUp(error: AppError, attempts: number): AppError {
   return new AppError("MEDIA_NOT_READY", `${error.message}; gave up after ${attempts} attempts`, {
     cause: error,
@@ -541,9 +372,9 @@ async function failInteraction(
   error: unknown,
 ): Promise<void> {
   const reason = describeError(error);
-  await deps.db.transaction(async (tx) => {
+  const queued = await deps.db.transaction(async (tx) => {
     const interaction = await lockInteraction(tx, payload.interactionId);
-    if (!interaction || interaction.processingRevision !== payload.revision) return;
+    if (!interaction || interaction.processingRevision !== payload.revision) return null;
     const now = deps.clock.now();
     await updateInteractionState(
       tx,
@@ -563,6 +394,10 @@ async function failInteraction(
       events.push(...analysisFailedEvent(subject, failure, { id: row.id, profileId: row.profile_id }, now));
     }
     if (analyses.rows.length === 0) events.push(...analysisFailedEvent(subject, failure, null, now));
-    await addToOutbox(tx, await deliverable(tx, interaction.accountId, events), now);
+    const webhooksEnabled = (await getAccount(tx, interaction.accountId))?.webhooksEnabled ?? false;
+    const deliverable = deliverableEvents(events, webhooksEnabled);
+    await addToOutbox(tx, deliverable, now);
+    return deliverable;
   });
+  if (queued) deps.onEventsQueued?.(queued);
 }

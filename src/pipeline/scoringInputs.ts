@@ -24,6 +24,11 @@ export function phrasesToSpot(definitions: readonly ProfileDefinition[]): string
   return [...phrases];
 }
 
+/** Whether scoring the profile asks the language model (it has `llm` KPIs). */
+export function usesLanguageModel(definition: ProfileDefinition): boolean {
+  return kpisOf(definition).some((kpi) => kpi.evaluator.type === "llm");
+}
+
 /**
  * Asks the chat model each `llm` KPI of a profile, one request per KPI. A timeout or failure becomes
  * that KPI's outcome (N/A with the reason), never an exception that fails the whole analysis.

@@ -104,6 +104,7 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
         : await openPostgres({
             connectionString: config.databaseUrl!,
             ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+            preparedStatements: config.databasePreparedStatements,
           });
   } catch (error) {
     unlock();
@@ -169,6 +170,11 @@ export async function startCqa(options: StartOptions): Promise<RunningCqa> {
               maxAudioBytes: 500 * 1024 * 1024,
               maxTranscriptBytes: 10 * 1024 * 1024,
               credentials: mediaCredentials,
+            },
+            // Results leave as soon as they are committed, not at the dispatchers' next poll.
+            onEventsQueued: (events) => {
+              if (events.some((e) => e.channel === "webhook")) dispatcher?.notify();
+              if (events.some((e) => e.channel === "integration")) results?.notify();
             },
           }),
           fileIngestionHandler({

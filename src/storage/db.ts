@@ -47,3 +47,18 @@ export function sqlStateOf(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The parameters of a statement built from parts (see the `…Sql` builders of the repositories):
+ * `bind(value)` adds a value and returns its placeholder.
+ */
+export class StatementParams {
+  readonly values: unknown[] = [];
+  readonly bind = (value: unknown): string => {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  };
+}
+
+/** Binds a value into a statement being built: see {@link StatementParams}. */
+export type Bind = StatementParams["bind"];

@@ -233,6 +233,45 @@ for (const backend of testDatabases()) {
       assert.equal((await jobRow(db, theirs[0]!.id))?.locked_by, "other", "other workers' jobs stay theirs");
     });
 
+    test("a worker hands back only the jobs it claimed ahead and never started", async () => {
+      const kind = unique("hand-back-");
+      await enqueueJobs(
+        db,
+        Array.from({ length: 3 }, (_, n) => ({ kind, accountId: null, payload: { n }, runAt: at(-n) })),
+        fixedNow,
+      );
+      const [running, waiting, other] = await claim(kind, "prefetching", fixedNow, 3);
+      assert.ok(running && waiting && other);
+      assert.equal(await releaseJobs(db, "prefetching", at(5), [waiting.id, other.id]), 2);
+      assert.equal(
+        await releaseJobs(db, "someone-else", at(5), [running.id]),
+        0,
+        "only the holder hands back",
+      );
+      assert.equal((await jobRow(db, running.id))?.locked_by, "prefetching", "the running job stays held");
+      const again = await claim(kind, "next", at(5));
+      assert.deepEqual(again.map((j) => j.id).sort(), [waiting.id, other.id].sort());
+      assert.ok(
+        again.every((j) => j.attempts === 1),
+        "a job handed back unstarted has no attempt counted",
+      );
+    });
+
+    test("jobs whose lease ran out and queued jobs are claimed together, oldest first", async () => {
+      const kind = unique("long-queue-");
+      await enqueueJobs(
+        db,
+        Array.from({ length: 2_000 }, (_, n) => ({ kind, accountId: null, payload: { n }, runAt: at(-n) })),
+        fixedNow,
+      );
+      const [expired] = await claim(kind, "dies", fixedNow, 1, 1_000);
+      // Once the lease has run out, the oldest due job is the one whose worker died.
+      const [first, second] = await claim(kind, "w", at(2_000), 2);
+      assert.equal(first?.id, expired?.id);
+      assert.equal(first?.attempts, 2);
+      assert.deepEqual(second?.payload, { n: 1_998 });
+    });
+
     test("after a crash, jobs the dead process held are due again at once, the interrupted attempt counted", async () => {
       const kind = unique("orphan-");
       await enqueueJobs(

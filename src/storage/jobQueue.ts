@@ -1,4 +1,4 @@
-import type { Queryable } from "./db.ts";
+import { type Bind, type Queryable, StatementParams } from "./db.ts";
 
 /** A unit of background work to run at or after `runAt`. */
 export interface JobSpec {
@@ -57,6 +57,9 @@ export async function claimJobs(
 ): Promise<ClaimedJob[]> {
   if (options.limit <= 0) return [];
   const until = new Date(options.now.getTime() + options.leaseMs);
+  // Queued jobs and expired leases are looked up apart, each through its own partial index, so a
+  // claim reads a handful of rows however long the queue is (one condition with OR read and sorted
+  // the whole queue on every claim).
   const result = await q.query<{
     id: number;
     kind: string;
@@ -65,19 +68,26 @@ export async function claimJobs(
     attempts: number;
     max_attempts: number;
     created_at: Date;
+    run_at: Date;
   }>(
-    `UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
-     WHERE id IN (
-       SELECT id FROM jobs
-       WHERE ((status = 'queued' AND run_at <= $3) OR (status = 'running' AND locked_until < $3))
-         AND ($5::text[] IS NULL OR kind = ANY($5::text[]))
-       ORDER BY run_at, id
-       LIMIT $4
-       FOR UPDATE SKIP LOCKED)
-     RETURNING id, kind, account_id, payload, attempts, max_attempts, created_at`,
+    `WITH queued AS (
+       SELECT id, run_at FROM jobs
+       WHERE status = 'queued' AND run_at <= $3 AND ($5::text[] IS NULL OR kind = ANY($5::text[]))
+       ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED),
+     expired AS (
+       SELECT id, run_at FROM jobs
+       WHERE status = 'running' AND locked_until < $3 AND ($5::text[] IS NULL OR kind = ANY($5::text[]))
+       ORDER BY locked_until, id LIMIT $4 FOR UPDATE SKIP LOCKED),
+     picked AS (
+       SELECT id FROM (SELECT * FROM queued UNION ALL SELECT * FROM expired) due ORDER BY run_at, id LIMIT $4)
+     UPDATE jobs SET status = 'running', locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3
+     FROM picked WHERE jobs.id = picked.id
+     RETURNING jobs.id, kind, account_id, payload, attempts, max_attempts, created_at, run_at`,
     [options.workerId, until, options.now, options.limit, options.kinds ?? null],
   );
-  return result.rows.map((row) => ({
+  // Oldest first (RETURNING keeps no order).
+  const rows = result.rows.sort((a, b) => a.run_at.getTime() - b.run_at.getTime() || a.id - b.id);
+  return rows.map((row) => ({
     id: row.id,
     kind: row.kind,
     accountId: row.account_id,
@@ -88,13 +98,22 @@ export async function claimJobs(
   }));
 }
 
+/** A worker's hold on a job it claimed. */
+export interface JobLease {
+  jobId: number;
+  workerId: string;
+}
+
 /** Removes a finished job, if this worker still holds it. */
 export async function completeJob(q: Queryable, id: number, workerId: string): Promise<boolean> {
-  const result = await q.query("DELETE FROM jobs WHERE id = $1 AND locked_by = $2 AND status = 'running'", [
-    id,
-    workerId,
-  ]);
+  const params = new StatementParams();
+  const result = await q.query(completeJobSql(id, workerId, params.bind), params.values);
   return result.rowCount > 0;
+}
+
+/** The DELETE of {@link completeJob}, for a statement built from parts: it returns the job's id if held. */
+export function completeJobSql(id: number, workerId: string, bind: Bind): string {
+  return `DELETE FROM jobs WHERE id = ${bind(id)} AND locked_by = ${bind(workerId)} AND status = 'running' RETURNING id`;
 }
 
 /** Puts a job back to run again at `runAt`. */
@@ -138,13 +157,21 @@ export async function extendLease(q: Queryable, id: number, workerId: string, un
   return result.rowCount > 0;
 }
 
-/** Hands a worker's leased jobs back at once (graceful shutdown), without counting the attempt. */
-export async function releaseJobs(q: Queryable, workerId: string, now: Date): Promise<number> {
+/**
+ * Hands a worker's leased jobs back at once (graceful shutdown), without counting the attempt: all of
+ * them, or only those of `ids` (jobs it claimed but did not start).
+ */
+export async function releaseJobs(
+  q: Queryable,
+  workerId: string,
+  now: Date,
+  ids: readonly number[] | null = null,
+): Promise<number> {
   const result = await q.query(
     `UPDATE jobs SET status = 'queued', locked_by = NULL, locked_until = NULL, run_at = $2,
        attempts = GREATEST(attempts - 1, 0), updated_at = $2
-     WHERE locked_by = $1 AND status = 'running'`,
-    [workerId, now],
+     WHERE locked_by = $1 AND status = 'running' AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[]))`,
+    [workerId, now, ids],
   );
   return result.rowCount;
 }

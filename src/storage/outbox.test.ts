@@ -17,6 +17,7 @@ import {
   type OutboxRecord,
   outboxDepth,
   recordOutboxAttempt,
+  recordOutboxAttempts,
   releaseOutboxLeases,
   resendOutboxMessage,
   webhookMessage,
@@ -209,6 +210,46 @@ for (const backend of testDatabases()) {
         await claimMine([m.id], at(10_000_000)),
         [],
         "delivered messages are never sent again",
+      );
+    });
+
+    test("the attempts of a batch are recorded in one go, each message with its own outcome", async () => {
+      const account = await seedAccount(db);
+      const [delivered, retried, failed] = [message(account.id), message(account.id), message(account.id)];
+      await addToOutbox(db, [delivered, retried, failed], fixedNow);
+      await claimMine([delivered.id, retried.id, failed.id], fixedNow);
+      const attempt = (error: string | null) => ({
+        attempt: 1,
+        attemptedAt: at(5),
+        statusCode: null,
+        error,
+        durationMs: 3,
+      });
+      await recordOutboxAttempts(db, [
+        { id: delivered.id, attempt: attempt(null), next: { status: "delivered", nextAttemptAt: fixedNow } },
+        {
+          id: retried.id,
+          attempt: attempt("broker down"),
+          next: { status: "pending", nextAttemptAt: at(5_000) },
+        },
+        { id: failed.id, attempt: attempt("rejected"), next: { status: "failed", nextAttemptAt: fixedNow } },
+      ]);
+      await recordOutboxAttempts(db, []);
+      const stored = async (id: string) => getOutboxMessage(db, account.id, id);
+      assert.equal((await stored(delivered.id))?.status, "delivered");
+      assert.deepEqual((await stored(delivered.id))?.deliveredAt, at(5));
+      assert.equal((await stored(retried.id))?.status, "pending");
+      assert.equal((await stored(retried.id))?.lastError, "broker down");
+      assert.deepEqual((await stored(retried.id))?.nextAttemptAt, at(5_000));
+      assert.equal((await stored(failed.id))?.status, "failed");
+      assert.equal((await stored(failed.id))?.deliveredAt, null);
+      for (const m of [delivered, retried, failed]) {
+        assert.equal((await listOutboxAttempts(db, m.id)).length, 1);
+      }
+      assert.equal(
+        (await claimMine([retried.id], at(5_000))).length,
+        1,
+        "its lease was freed with the record",
       );
     });
 

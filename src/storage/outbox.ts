@@ -1,5 +1,5 @@
 import { type WebhookEnvelope, webhookBody } from "../core/webhookEvents.ts";
-import type { Queryable } from "./db.ts";
+import { type Bind, type Queryable, StatementParams } from "./db.ts";
 
 /**
  * `webhook`: an HTTP callback; `integration`: an analysis result for the integration the
@@ -83,7 +83,24 @@ function toRecord(row: OutboxRow): OutboxRecord {
 
 /** Adds messages; one whose dedupe key exists already is skipped. Returns how many were added. */
 export async function addToOutbox(q: Queryable, messages: OutboxMessage[], now: Date): Promise<number> {
-  if (messages.length === 0) return 0;
+  const params = new StatementParams();
+  const sql = outboxInsertSql(messages, now, params.bind);
+  if (!sql) return 0;
+  const result = await q.query(sql, params.values);
+  return result.rowCount;
+}
+
+/**
+ * The INSERT of {@link addToOutbox}, for a statement built from parts (null without messages); `when`
+ * is an extra condition it runs under.
+ */
+export function outboxInsertSql(
+  messages: OutboxMessage[],
+  now: Date,
+  bind: Bind,
+  when = "TRUE",
+): string | null {
+  if (messages.length === 0) return null;
   const rows = messages.map((m) => ({
     id: m.id,
     account_id: m.accountId,
@@ -94,16 +111,14 @@ export async function addToOutbox(q: Queryable, messages: OutboxMessage[], now: 
     target: m.target,
     payload: m.payload,
   }));
-  const result = await q.query(
-    `INSERT INTO outbox (id, account_id, channel, event, dedupe_key, interaction_id, target, payload, status,
+  const at = bind(now);
+  return `INSERT INTO outbox (id, account_id, channel, event, dedupe_key, interaction_id, target, payload, status,
        attempts, next_attempt_at, created_at, updated_at)
-     SELECT id, account_id, channel, event, dedupe_key, interaction_id, target, payload, 'pending', 0, $2, $2, $2
-     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, account_id uuid, channel text, event text, dedupe_key text,
-       interaction_id uuid, target text, payload text)
-     ON CONFLICT (dedupe_key) DO NOTHING`,
-    [JSON.stringify(rows), now],
-  );
-  return result.rowCount;
+     SELECT id, account_id, channel, event, dedupe_key, interaction_id, target, payload, 'pending', 0, ${at}, ${at}, ${at}
+     FROM jsonb_to_recordset(${bind(JSON.stringify(rows))}::jsonb) AS x(id uuid, account_id uuid, channel text,
+       event text, dedupe_key text, interaction_id uuid, target text, payload text)
+     WHERE ${when}
+     ON CONFLICT (dedupe_key) DO NOTHING`;
 }
 
 /**
@@ -149,25 +164,46 @@ export async function recordOutboxAttempt(
   attempt: AttemptRecord,
   next: { status: OutboxStatus; nextAttemptAt: Date },
 ): Promise<void> {
+  await recordOutboxAttempts(q, [{ id, attempt, next }]);
+}
+
+/** One message's attempt and its next state. */
+export interface OutboxAttemptEntry {
+  id: string;
+  attempt: AttemptRecord;
+  next: { status: OutboxStatus; nextAttemptAt: Date };
+}
+
+/** Records an attempt of each of several messages and their next states, in one statement. */
+export async function recordOutboxAttempts(
+  q: Queryable,
+  entries: readonly OutboxAttemptEntry[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map(({ id, attempt, next }) => ({
+    id,
+    attempt: attempt.attempt,
+    attempted_at: attempt.attemptedAt.toISOString(),
+    status_code: attempt.statusCode,
+    error: attempt.error,
+    duration_ms: attempt.durationMs,
+    status: next.status,
+    next_attempt_at: next.nextAttemptAt.toISOString(),
+  }));
   await q.query(
-    `INSERT INTO outbox_attempts (outbox_id, attempt, attempted_at, status_code, error, duration_ms)
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (outbox_id, attempt) DO NOTHING`,
-    [id, attempt.attempt, attempt.attemptedAt, attempt.statusCode, attempt.error, attempt.durationMs],
-  );
-  await q.query(
-    `UPDATE outbox SET status = $2, attempts = $3, next_attempt_at = $4, last_status_code = $5, last_error = $6,
-       delivered_at = CASE WHEN $2 = 'delivered' THEN $7::timestamptz ELSE delivered_at END, locked_until = NULL,
-       updated_at = $7
-     WHERE id = $1`,
-    [
-      id,
-      next.status,
-      attempt.attempt,
-      next.nextAttemptAt,
-      attempt.statusCode,
-      attempt.error,
-      attempt.attemptedAt,
-    ],
+    `WITH x AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, attempt integer, attempted_at timestamptz,
+         status_code integer, error text, duration_ms integer, status text, next_attempt_at timestamptz)),
+     logged AS (
+       INSERT INTO outbox_attempts (outbox_id, attempt, attempted_at, status_code, error, duration_ms)
+       SELECT id, attempt, attempted_at, status_code, error, duration_ms FROM x
+       ON CONFLICT (outbox_id, attempt) DO NOTHING)
+     UPDATE outbox o SET status = x.status, attempts = x.attempt, next_attempt_at = x.next_attempt_at,
+       last_status_code = x.status_code, last_error = x.error,
+       delivered_at = CASE WHEN x.status = 'delivered' THEN x.attempted_at ELSE o.delivered_at END,
+       locked_until = NULL, updated_at = x.attempted_at
+     FROM x WHERE o.id = x.id`,
+    [JSON.stringify(rows)],
   );
 }
 

@@ -11,6 +11,12 @@ export interface PostgresOptions {
   /** Schema to use as search_path (created if missing); tests use one per run for isolation. */
   schema?: string;
   maxConnections?: number;
+  /**
+   * Run statements as named prepared statements, parsed and planned once per connection (default
+   * true). Turn off behind a pooler that cannot keep them: PgBouncer in transaction mode before 1.21
+   * (or without `max_prepared_statements`).
+   */
+  preparedStatements?: boolean;
 }
 
 /** Opens a pooled connection to a PostgreSQL server. */
@@ -40,15 +46,37 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const pool = new pg.Pool(config);
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on("error", () => {});
-  const db = new PostgresDatabase(pool);
+  const db = new PostgresDatabase(pool, options.preparedStatements === false ? null : new StatementNames());
   await db.query("SELECT 1");
   return db;
 }
 
+/**
+ * Names of prepared statements, by SQL text. Bounded: beyond `capacity` distinct texts (statements
+ * whose shape varies with their filters), statements run unnamed, so each connection keeps few.
+ */
+class StatementNames {
+  readonly #names = new Map<string, string>();
+  readonly #capacity: number;
+  constructor(capacity = 500) {
+    this.#capacity = capacity;
+  }
+
+  nameOf(sql: string): string | undefined {
+    const known = this.#names.get(sql);
+    if (known !== undefined || this.#names.size >= this.#capacity) return known;
+    const name = `cqa_${this.#names.size + 1}`;
+    this.#names.set(sql, name);
+    return name;
+  }
+}
+
 class PostgresQueryable implements Queryable {
   protected readonly target: pg.Pool | pg.PoolClient;
-  constructor(target: pg.Pool | pg.PoolClient) {
+  protected readonly names: StatementNames | null;
+  constructor(target: pg.Pool | pg.PoolClient, names: StatementNames | null) {
     this.target = target;
+    this.names = names;
   }
 
   async exec(sql: string): Promise<void> {
@@ -60,8 +88,14 @@ class PostgresQueryable implements Queryable {
   }
 
   async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    // Statements with parameters are the repeated ones; the rest (BEGIN, COMMIT…) run as they are.
+    const name = params.length > 0 ? this.names?.nameOf(sql) : undefined;
     try {
-      const result = await this.target.query(sql, params as unknown[]);
+      const result = await this.target.query({
+        text: sql,
+        values: params as unknown[],
+        ...(name ? { name } : {}),
+      });
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     } catch (error) {
       throw storageError(sql, error);
@@ -73,14 +107,14 @@ class PostgresDatabase extends PostgresQueryable implements Database {
   readonly dialect = "postgres" as const;
   #closed = false;
   private readonly pool: pg.Pool;
-  constructor(pool: pg.Pool) {
-    super(pool);
+  constructor(pool: pg.Pool, names: StatementNames | null) {
+    super(pool, names);
     this.pool = pool;
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    const tx = new PostgresQueryable(client);
+    const tx = new PostgresQueryable(client, this.names);
     let broken = false;
     try {
       await tx.query("BEGIN");

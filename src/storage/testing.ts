@@ -28,21 +28,31 @@ export function testDatabases(): TestDatabase[] {
   ];
   const url = process.env["CQA_TEST_DATABASE_URL"];
   if (url) {
-    backends.push({
-      name: "postgres",
-      open: async () => {
-        const schema = `cqa_test_${randomBytes(6).toString("hex")}`;
-        const db = await openPostgres({ connectionString: url, schema, maxConnections: 5 });
-        await migrate(db);
-        const close = db.close.bind(db);
-        return Object.assign(db, {
-          close: async () => {
-            await db.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
-            await close();
-          },
-        });
-      },
-    });
+    backends.push({ name: "postgres", open: () => openPostgresInFreshSchema(url, { maxConnections: 5 }) });
   }
   return backends;
+}
+
+/**
+ * PostgreSQL in a schema of its own, made and migrated now and dropped when the database is closed.
+ * `maxConnections` defaults to the pool size of `cqa serve` (tests use a smaller one).
+ */
+export async function openPostgresInFreshSchema(
+  connectionString: string,
+  options: { maxConnections?: number; prefix?: string } = {},
+): Promise<Database> {
+  const schema = `${options.prefix ?? "cqa_test"}_${randomBytes(6).toString("hex")}`;
+  const db = await openPostgres({
+    connectionString,
+    schema,
+    ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}),
+  });
+  await migrate(db);
+  const close = db.close.bind(db);
+  return Object.assign(db, {
+    close: async () => {
+      await db.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
+      await close();
+    },
+  });
 }

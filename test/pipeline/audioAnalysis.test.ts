@@ -11,7 +11,7 @@ import {
   fixtureRecording,
   type LabelledCall,
 } from "../support/audioFixtures.ts";
-import { type LocalServer, startFileServer } from "../support/httpPeers.ts";
+import { type LocalServer, startFileServer, startWebhookReceiver } from "../support/httpPeers.ts";
 import { chatCompletion, type OpenAiPeer, startOpenAiPeer, verboseJson } from "../support/openAiPeer.ts";
 import { backends, startTestCqa, type TestCqa } from "../support/testCqa.ts";
 import { type AccountApi, accountApi, ingest, interaction, type Json } from "./pipelineSupport.ts";
@@ -596,5 +596,42 @@ describe("transcription and LLM KPIs through OpenAI-compatible servers", () => {
       timedOut.ai_justification,
       /The language model could not answer: .*did not answer within 1 s/,
     );
+  });
+
+  test("while the language model works, the analysis is in progress and INTERACTION_ANALYSIS_IN_PROGRESS is queued", async () => {
+    const receiver = await startWebhookReceiver(() => api.account.signingSecret);
+    try {
+      peer.script.push({ hang: true });
+      const id = await ingest(api, {
+        external_interaction_id: "llm-slow",
+        channel_type: "CHAT",
+        transcript_text: "Agent: Hello\nCustomer: I need a callback",
+        callback_url: receiver.url,
+      });
+      const events = async () =>
+        (
+          await cqa.db.query<{ event: string }>(
+            "SELECT event FROM outbox WHERE interaction_id = $1 ORDER BY id",
+            [id],
+          )
+        ).rows.map((r) => r.event);
+      // The model hangs (until its 1 s timeout): meanwhile the first step is committed and visible.
+      const working = cqa.running.worker!.drain();
+      const deadline = Date.now() + 5_000;
+      while (!(await events()).includes("INTERACTION_ANALYSIS_IN_PROGRESS") && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.deepEqual(await events(), ["INTERACTION_INGESTED", "INTERACTION_ANALYSIS_IN_PROGRESS"]);
+      assert.equal((await analysisOf(api, "llm-slow")).status, "processing");
+      await working;
+      assert.deepEqual(await events(), [
+        "INTERACTION_INGESTED",
+        "INTERACTION_ANALYSIS_IN_PROGRESS",
+        "INTERACTION_ANALYSIS_COMPLETED",
+      ]);
+      assert.equal((await analysisOf(api, "llm-slow")).status, "completed");
+    } finally {
+      await receiver.close();
+    }
   });
 });

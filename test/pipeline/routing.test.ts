@@ -132,6 +132,29 @@ for (const backend of backends()) {
       }
     });
 
+    test("a rule edited between two interactions applies to the next one at once (the worker keeps no stale rules)", async () => {
+      const api = accountApi(cqa, await cqa.createAccount());
+      await ingest(api, { external_interaction_id: "before-edit", transcript_text: transcripts.goodCall });
+      await cqa.drain();
+      assert.equal((await interaction(api, "before-edit")).analyses.length, 1);
+      const edited = await api.patch(`/assignment-rules/${api.account.catchAllRuleId}`, {
+        sampling_percent: 0,
+      });
+      assert.equal(edited.status, 200, edited.text);
+      await ingest(api, { external_interaction_id: "after-edit", transcript_text: transcripts.goodCall });
+      await cqa.drain();
+      const after = await interaction(api, "after-edit");
+      assert.deepEqual(after.analyses, []);
+      assert.equal(after.routing.not_analysed_reason, "sampled_out");
+      const undone = await api.patch(`/assignment-rules/${api.account.catchAllRuleId}`, {
+        sampling_percent: 100,
+      });
+      assert.equal(undone.status, 200, undone.text);
+      await ingest(api, { external_interaction_id: "after-undo", transcript_text: transcripts.goodCall });
+      await cqa.drain();
+      assert.equal((await interaction(api, "after-undo")).analyses.length, 1);
+    });
+
     test("a dry run tells per interaction which profiles it would get and why, and changes nothing", async () => {
       const { api, ruleId } = await escalationsOnly();
       const chatId = await ingest(api, {

@@ -63,6 +63,18 @@ export async function getAccount(q: Queryable, id: string): Promise<AccountRecor
   return row ? toRecord(row) : null;
 }
 
+/**
+ * The account's configuration version: it moves whenever the account, its assignment rules, quality
+ * profiles or analysis settings change (database triggers, migration 008). Null for no such account.
+ */
+export async function getAccountConfigVersion(q: Queryable, id: string): Promise<number | null> {
+  const result = await q.query<{ config_version: number }>(
+    "SELECT config_version FROM accounts WHERE id = $1",
+    [id],
+  );
+  return result.rows[0]?.config_version ?? null;
+}
+
 export async function listAccounts(q: Queryable, limit: number, offset: number): Promise<AccountRecord[]> {
   const result = await q.query<AccountRow>(
     `SELECT ${columns} FROM accounts ORDER BY created_at, id LIMIT $1 OFFSET $2`,

@@ -1,5 +1,5 @@
 import type { KpiResult } from "../../core/qualityProfile.ts";
-import type { Queryable } from "../db.ts";
+import type { Bind, Queryable } from "../db.ts";
 
 export type AnalysisStatus = "queued" | "processing" | "completed" | "failed";
 
@@ -104,16 +104,20 @@ export async function ensureAnalyses(
   rows: { id: string; accountId: string; interactionId: string; profileId: string; profileVersion: number }[],
   now: Date,
 ): Promise<AnalysisRecord[]> {
-  if (rows.length === 0) return [];
-  await q.query(
-    `INSERT INTO analyses (id, account_id, interaction_id, profile_id, profile_version, status, created_at, updated_at)
+  const wanted = [...new Map(rows.map((r) => [`${r.interactionId}:${r.profileId}`, r])).values()];
+  if (wanted.length === 0) return [];
+  // One statement: a row that exists already takes a no-op update, so RETURNING gives it too.
+  const result = await q.query<AnalysisRow>(
+    `INSERT INTO analyses AS a (id, account_id, interaction_id, profile_id, profile_version, status, created_at,
+       updated_at)
      SELECT id, account_id, interaction_id, profile_id, profile_version, 'queued', $2, $2
      FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, account_id uuid, interaction_id uuid, profile_id uuid,
        profile_version integer)
-     ON CONFLICT (interaction_id, profile_id) DO NOTHING`,
+     ON CONFLICT (interaction_id, profile_id) DO UPDATE SET profile_id = EXCLUDED.profile_id
+     RETURNING ${columns}`,
     [
       JSON.stringify(
-        rows.map((r) => ({
+        wanted.map((r) => ({
           id: r.id,
           account_id: r.accountId,
           interaction_id: r.interactionId,
@@ -124,12 +128,105 @@ export async function ensureAnalyses(
       now,
     ],
   );
-  const interactionId = rows[0]!.interactionId;
-  const result = await q.query<AnalysisRow>(
-    `SELECT ${columns} FROM analyses a WHERE a.interaction_id = $1 AND a.profile_id = ANY($2::uuid[])`,
-    [interactionId, rows.map((r) => r.profileId)],
-  );
   return result.rows.map(toRecord);
+}
+
+/**
+ * Analyses a reprocess queued whose profile the rules no longer select are not re-run: they go back to
+ * their earlier result (or stay failed) instead of waiting in `queued` for ever. An UPDATE for a
+ * statement built from parts; `when` is an extra condition it runs under.
+ */
+export function settleAnalysesSql(
+  interactionId: string,
+  rerunProfileIds: readonly string[],
+  now: Date,
+  bind: Bind,
+  when = "TRUE",
+): string {
+  const reason = bind(
+    "Not re-run when the interaction was reprocessed: the assignment rules no longer select this profile",
+  );
+  return `UPDATE analyses SET status = CASE WHEN results IS NOT NULL THEN 'completed' ELSE 'failed' END,
+       failure_reason = CASE WHEN results IS NOT NULL THEN failure_reason ELSE COALESCE(failure_reason, ${reason}) END,
+       updated_at = ${bind(now)}
+     WHERE interaction_id = ${bind(interactionId)} AND status = 'queued'
+       AND NOT (profile_id = ANY(${bind(rerunProfileIds)}::uuid[])) AND ${when}`;
+}
+
+/** The state of one analysis a run writes: in progress, or its outcome. */
+export interface AnalysisRunState {
+  id: string;
+  accountId: string;
+  interactionId: string;
+  profileId: string;
+  profileVersion: number;
+  revision: number;
+  status: "processing" | "completed" | "failed";
+  /** When the run started; null keeps the time stored. */
+  startedAt: Date | null;
+  /** When it ended; null keeps the time stored. */
+  completedAt: Date | null;
+  failureReason: string | null;
+  /** For `completed`: the scores and KPI results (other states keep those of the last completed run). */
+  scores: {
+    aiScore: number;
+    qaScore: number | null;
+    finalScore: number;
+    criticalityAdjustedScore: number;
+    maxScore: number;
+  } | null;
+  results: KpiResult[] | null;
+}
+
+/**
+ * Creates or updates analyses (by id) with the state of a run, for a statement built from parts;
+ * `when` is an extra condition it runs under. A failed run keeps the scores of the last completed one.
+ * An analysis of the same interaction and profile under another id fails the statement (unique key).
+ */
+export function analysisRunStatesSql(
+  states: readonly AnalysisRunState[],
+  now: Date,
+  bind: Bind,
+  when = "TRUE",
+): string | null {
+  if (states.length === 0) return null;
+  const rows = states.map((a) => ({
+    id: a.id,
+    account_id: a.accountId,
+    interaction_id: a.interactionId,
+    profile_id: a.profileId,
+    profile_version: a.profileVersion,
+    revision: a.revision,
+    status: a.status,
+    started_at: a.startedAt?.toISOString() ?? null,
+    completed_at: a.completedAt?.toISOString() ?? null,
+    failure_reason: a.failureReason,
+    ai_score: a.scores?.aiScore ?? null,
+    qa_score: a.scores?.qaScore ?? null,
+    final_score: a.scores?.finalScore ?? null,
+    criticality_adjusted_score: a.scores?.criticalityAdjustedScore ?? null,
+    max_score: a.scores?.maxScore ?? null,
+    results: a.results,
+  }));
+  const at = bind(now);
+  const scored = (column: string) =>
+    `${column} = CASE WHEN EXCLUDED.status = 'completed' THEN EXCLUDED.${column} ELSE a.${column} END`;
+  return `INSERT INTO analyses AS a (id, account_id, interaction_id, profile_id, profile_version, revision, status,
+       started_at, completed_at, failure_reason, ai_score, qa_score, final_score, criticality_adjusted_score,
+       max_score, results, created_at, updated_at)
+     SELECT id, account_id, interaction_id, profile_id, profile_version, revision, status, started_at, completed_at,
+       failure_reason, ai_score, qa_score, final_score, criticality_adjusted_score, max_score, results, ${at}, ${at}
+     FROM jsonb_to_recordset(${bind(JSON.stringify(rows))}::jsonb) AS x(id uuid, account_id uuid, interaction_id uuid,
+       profile_id uuid, profile_version integer, revision integer, status text, started_at timestamptz,
+       completed_at timestamptz, failure_reason text, ai_score double precision, qa_score double precision,
+       final_score double precision, criticality_adjusted_score double precision, max_score double precision,
+       results jsonb)
+     WHERE ${when}
+     ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, profile_version = EXCLUDED.profile_version,
+       revision = EXCLUDED.revision, started_at = COALESCE(EXCLUDED.started_at, a.started_at),
+       completed_at = COALESCE(EXCLUDED.completed_at, a.completed_at), failure_reason = EXCLUDED.failure_reason,
+       ${["ai_score", "qa_score", "final_score", "criticality_adjusted_score", "max_score", "results"].map(scored).join(", ")},
+       updated_at = EXCLUDED.updated_at`;
 }
 
 export async function listAnalysesOfInteraction(

@@ -4,8 +4,10 @@ import type { RoutingDecision } from "../../core/assignment.ts";
 import { newId } from "../../core/ids.ts";
 import type { Transcript } from "../../core/transcript.ts";
 import type { Database } from "../db.ts";
-import { fixedNow, newInteraction, seedAccount, unique } from "../testFixtures.ts";
+import { fixedNow, newInteraction, seedAccount, seedProfile, unique } from "../testFixtures.ts";
 import { testDatabases } from "../testing.ts";
+import { getAccountConfigVersion } from "./accounts.ts";
+import { ensureAnalyses, updateAnalysis } from "./analyses.ts";
 import {
   countBatchStatuses,
   findByExternalIds,
@@ -16,6 +18,7 @@ import {
   listInteractionsOfBatch,
   listRecentInteractions,
   lockInteraction,
+  startProcessing,
   updateInteractionState,
 } from "./interactions.ts";
 
@@ -192,6 +195,42 @@ for (const backend of testDatabases()) {
       assert.equal(stored?.transcriptText, row.transcriptText, "fields not named are kept");
       await updateInteractionState(db, row.id, {}, at(20));
       assert.deepEqual((await getInteractionById(db, row.id))?.statusModifiedAt, at(12));
+    });
+
+    test("processing starts only for the job's revision of an unfinished interaction, with what the run needs", async () => {
+      const account = await seedAccount(db);
+      const profileId = await seedProfile(db, account.id);
+      const row = newInteraction(account.id);
+      await insertInteractions(db, [row]);
+      assert.equal(
+        await startProcessing(db, row.id, 2, at(1)),
+        null,
+        "a job of another revision does nothing",
+      );
+      const started = await startProcessing(db, row.id, 1, at(1));
+      assert.equal(started?.interaction.status, "processing");
+      assert.deepEqual(started?.interaction.statusModifiedAt, at(1));
+      assert.equal(started?.interaction.transcriptText, row.transcriptText);
+      assert.equal(started?.accountConfigVersion, await getAccountConfigVersion(db, account.id));
+      assert.deepEqual(started?.analyses, []);
+
+      const [analysis] = await ensureAnalyses(
+        db,
+        [{ id: newId(), accountId: account.id, interactionId: row.id, profileId, profileVersion: 1 }],
+        at(2),
+      );
+      await updateAnalysis(db, analysis!.id, { status: "completed", results: [] }, at(2));
+      const again = await startProcessing(db, row.id, 1, at(3));
+      assert.deepEqual(again?.interaction.statusModifiedAt, at(1), "a job run again keeps the status time");
+      assert.deepEqual(again?.analyses, [{ id: analysis!.id, profileId, scored: true }]);
+
+      await updateInteractionState(db, row.id, { status: "completed" }, at(4));
+      assert.equal(
+        await startProcessing(db, row.id, 1, at(5)),
+        null,
+        "a finished interaction is not started",
+      );
+      assert.equal(await startProcessing(db, newId(), 1, at(5)), null);
     });
 
     test("lockInteraction holds the row until the transaction ends", async () => {

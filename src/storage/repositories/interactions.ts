@@ -1,7 +1,7 @@
 import type { RoutableInteraction, RoutingDecision } from "../../core/assignment.ts";
 import type { AudioMeasures, AudioMeasuresFailure, SpeechAnalysis } from "../../core/audio.ts";
 import type { Transcript } from "../../core/transcript.ts";
-import type { Queryable } from "../db.ts";
+import { type Bind, type Queryable, StatementParams } from "../db.ts";
 import type { RowScope } from "./analyses.ts";
 
 export type InteractionStatus = "queued" | "processing" | "completed" | "failed";
@@ -242,6 +242,55 @@ export async function getInteractionById(q: Queryable, id: string): Promise<Inte
   return row ? toInteractionRecord(row) : null;
 }
 
+/** An analysis an interaction has already (from an earlier run, or a reprocess). */
+export interface ExistingAnalysis {
+  id: string;
+  profileId: string;
+  /** It has results (only then can it have been reviewed). */
+  scored: boolean;
+}
+
+/** An interaction taken into processing, with what its run needs to know beside it. */
+export interface StartedInteraction {
+  interaction: InteractionRecord;
+  /** Its account's configuration version, to tell whether a kept configuration is current. */
+  accountConfigVersion: number;
+  analyses: ExistingAnalysis[];
+}
+
+/**
+ * Takes an interaction into processing for the given revision: `queued` becomes `processing`, one that
+ * is `processing` already (a job run again after a crash) stays so. Returns null when there is nothing
+ * to do — the interaction is gone, finished, or superseded by a newer revision.
+ */
+export async function startProcessing(
+  q: Queryable,
+  id: string,
+  revision: number,
+  at: Date,
+): Promise<StartedInteraction | null> {
+  const result = await q.query<
+    InteractionRow & { account_config_version: number; existing_analyses: ExistingAnalysis[] }
+  >(
+    `UPDATE interactions SET status = 'processing',
+       status_modified_at = CASE WHEN status = 'processing' THEN status_modified_at ELSE $3 END
+     WHERE id = $1 AND processing_revision = $2 AND status IN ('queued', 'processing')
+     RETURNING ${columns},
+       (SELECT a.config_version FROM accounts a WHERE a.id = interactions.account_id) AS account_config_version,
+       (SELECT COALESCE(json_agg(json_build_object('id', a.id, 'profileId', a.profile_id,
+           'scored', a.results IS NOT NULL)), '[]'::json)
+        FROM analyses a WHERE a.interaction_id = interactions.id) AS existing_analyses`,
+    [id, revision, at],
+  );
+  const row = result.rows[0];
+  if (!row) return null;
+  return {
+    interaction: toInteractionRecord(row),
+    accountConfigVersion: row.account_config_version,
+    analyses: row.existing_analyses,
+  };
+}
+
 /** Locks the interaction row for the rest of the transaction. */
 export async function lockInteraction(q: Queryable, id: string): Promise<InteractionRecord | null> {
   const result = await q.query<InteractionRow>(
@@ -319,35 +368,44 @@ export async function updateInteractionState(
   change: InteractionStateChange,
   at: Date,
 ): Promise<void> {
+  const params = new StatementParams();
+  const sql = interactionStateSql(id, change, at, params.bind);
+  if (sql) await q.query(sql, params.values);
+}
+
+/**
+ * The UPDATE of {@link updateInteractionState}, for a statement built from parts (null when nothing
+ * changes); `when` is an extra condition it runs under.
+ */
+export function interactionStateSql(
+  id: string,
+  change: InteractionStateChange,
+  at: Date,
+  bind: Bind,
+  when = "TRUE",
+): string | null {
   const sets: string[] = [];
-  const params: unknown[] = [id];
-  const set = (column: string, value: unknown, cast = "") => {
-    params.push(value);
-    sets.push(`${column} = $${params.length}${cast}`);
-  };
+  const set = (column: string, value: unknown, cast = "") => sets.push(`${column} = ${bind(value)}${cast}`);
+  const json = (value: unknown) => (value ? JSON.stringify(value) : null);
   if (change.status !== undefined) {
-    set("status", change.status);
-    params.push(at);
+    const status = bind(change.status);
+    sets.push(`status = ${status}`);
     // SET expressions see the old row, so this compares the previous status with the new one.
     sets.push(
-      `status_modified_at = CASE WHEN status IS DISTINCT FROM $${params.length - 1} THEN $${params.length}::timestamptz ELSE status_modified_at END`,
+      `status_modified_at = CASE WHEN status IS DISTINCT FROM ${status} THEN ${bind(at)}::timestamptz ELSE status_modified_at END`,
     );
   }
   if (change.failureReason !== undefined) set("failure_reason", change.failureReason);
   if (change.waitingReason !== undefined) set("waiting_reason", change.waitingReason);
-  if (change.routing !== undefined)
-    set("routing", change.routing ? JSON.stringify(change.routing) : null, "::jsonb");
+  if (change.routing !== undefined) set("routing", json(change.routing), "::jsonb");
   if (change.notAnalysedReason !== undefined) set("not_analysed_reason", change.notAnalysedReason);
   if (change.media !== undefined) set("media", JSON.stringify(change.media), "::jsonb");
-  if (change.transcript !== undefined)
-    set("transcript", change.transcript ? JSON.stringify(change.transcript) : null, "::jsonb");
-  if (change.audioMeasures !== undefined)
-    set("audio_measures", change.audioMeasures ? JSON.stringify(change.audioMeasures) : null, "::jsonb");
-  if (change.speech !== undefined)
-    set("speech", change.speech ? JSON.stringify(change.speech) : null, "::jsonb");
+  if (change.transcript !== undefined) set("transcript", json(change.transcript), "::jsonb");
+  if (change.audioMeasures !== undefined) set("audio_measures", json(change.audioMeasures), "::jsonb");
+  if (change.speech !== undefined) set("speech", json(change.speech), "::jsonb");
   if (change.processingRevision !== undefined) set("processing_revision", change.processingRevision);
-  if (sets.length === 0) return;
-  await q.query(`UPDATE interactions SET ${sets.join(", ")} WHERE id = $1`, params);
+  if (sets.length === 0) return null;
+  return `UPDATE interactions SET ${sets.join(", ")} WHERE id = ${bind(id)} AND ${when}`;
 }
 
 /** The newest interactions of an account (without transcripts), for dry runs and listings. */

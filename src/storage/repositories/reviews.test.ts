@@ -6,7 +6,7 @@ import { fixedNow, newInteraction, seedAccount, seedProfile } from "../testFixtu
 import { testDatabases } from "../testing.ts";
 import { ensureAnalyses } from "./analyses.ts";
 import { insertInteractions } from "./interactions.ts";
-import { insertReview, latestReviews, type ReviewRecord, reviewHistory } from "./reviews.ts";
+import { insertReview, latestReviews, latestReviewsOf, type ReviewRecord, reviewHistory } from "./reviews.ts";
 
 const at = (s: number) => new Date(fixedNow.getTime() + s * 1000);
 
@@ -50,6 +50,11 @@ for (const backend of testDatabases()) {
       assert.deepEqual(await latestReviews(db, analysis!.id), [other, second]);
       assert.deepEqual(await reviewHistory(db, analysis!.id), [first, second, other]);
       assert.deepEqual(await latestReviews(db, newId()), []);
+      const unreviewed = newId();
+      const several = await latestReviewsOf(db, [analysis!.id, unreviewed]);
+      assert.deepEqual(several.get(analysis!.id), [other, second], "the same as one by one");
+      assert.equal(several.has(unreviewed), false);
+      assert.equal((await latestReviewsOf(db, [])).size, 0);
     });
   });
 }

@@ -72,6 +72,28 @@ export async function latestReviews(q: Queryable, analysisId: string): Promise<R
   return result.rows.map(toRecord);
 }
 
+/** {@link latestReviews} of several analyses in one query, by analysis id (absent: none reviewed). */
+export async function latestReviewsOf(
+  q: Queryable,
+  analysisIds: readonly string[],
+): Promise<Map<string, ReviewRecord[]>> {
+  const byAnalysis = new Map<string, ReviewRecord[]>();
+  if (analysisIds.length === 0) return byAnalysis;
+  const result = await q.query<ReviewRow>(
+    `SELECT DISTINCT ON (analysis_id, kpi_id) id, account_id, analysis_id, kpi_id, option_uid, option_value, score,
+       justification, user_comment, reviewer, created_at
+     FROM kpi_reviews WHERE analysis_id = ANY($1::uuid[])
+     ORDER BY analysis_id, kpi_id, created_at DESC, id DESC`,
+    [analysisIds],
+  );
+  for (const row of result.rows) {
+    const reviews = byAnalysis.get(row.analysis_id) ?? [];
+    reviews.push(toRecord(row));
+    byAnalysis.set(row.analysis_id, reviews);
+  }
+  return byAnalysis;
+}
+
 /** Every review of an analysis, oldest first: the audit trail. */
 export async function reviewHistory(q: Queryable, analysisId: string): Promise<ReviewRecord[]> {
   const result = await q.query<ReviewRow>(

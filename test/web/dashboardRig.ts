@@ -3,7 +3,8 @@
 // Nothing of the API is mocked: the pages talk to cqa as they do in production.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import type { AnyConnectorDefinition } from "../../src/connectors/registry.ts";
@@ -13,7 +14,14 @@ import { startTestCqa, type TestCqa } from "../support/testCqa.ts";
 
 export const chromiumPath = process.env["CQA_CHROMIUM"] ?? "/usr/bin/chromium";
 const repoRoot = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
-export const screenshotDir = join(repoRoot, "docs", "screenshots");
+/**
+ * Where the tests put their screenshots: a temporary directory, so that a test run leaves the working
+ * tree as it was; `npm run screenshots` (CQA_SCREENSHOT_DIR=docs/screenshots) refreshes the README's.
+ */
+export const screenshotDir = resolve(
+  repoRoot,
+  process.env["CQA_SCREENSHOT_DIR"] || join(tmpdir(), "cqa-screenshots"),
+);
 
 export interface RigUser {
   email: string;

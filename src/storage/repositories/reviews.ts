@@ -63,13 +63,7 @@ export async function insertReview(q: Queryable, review: ReviewRecord): Promise<
 
 /** The review in force for each KPI of an analysis (the latest one). */
 export async function latestReviews(q: Queryable, analysisId: string): Promise<ReviewRecord[]> {
-  const result = await q.query<ReviewRow>(
-    `SELECT DISTINCT ON (kpi_id) id, account_id, analysis_id, kpi_id, option_uid, option_value, score, justification,
-       user_comment, reviewer, created_at
-     FROM kpi_reviews WHERE analysis_id = $1 ORDER BY kpi_id, created_at DESC, id DESC`,
-    [analysisId],
-  );
-  return result.rows.map(toRecord);
+  return (await latestReviewsOf(q, [analysisId])).get(analysisId) ?? [];
 }
 
 /** {@link latestReviews} of several analyses in one query, by analysis id (absent: none reviewed). */

@@ -27,8 +27,7 @@ export function loadOrCreateHostKey(dataDir: string): HostKey {
   const path = join(dataDir, hostKeyFileName);
   if (!existsSync(path)) {
     mkdirSync(dataDir, { recursive: true });
-    const pair = utils.generateKeyPairSync("ed25519", { comment: "cqa sftp host key" });
-    writeFileSync(path, pair.private, { mode: 0o600, flag: "wx" });
+    writeFileSync(path, generateHostKey(), { mode: 0o600, flag: "wx" });
     chmodSync(path, 0o600);
   }
   const privateKey = readFileSync(path, "utf8");
@@ -36,7 +35,7 @@ export function loadOrCreateHostKey(dataDir: string): HostKey {
   if (parsed instanceof Error || Array.isArray(parsed)) {
     throw new AppError(
       "CONFIG_INVALID",
-      `The SFTP host key ${path} cannot be read (${parsed instanceof Error ? parsed.message : "several keys"}); remove it to have a new one generated (clients will then see a changed host key)`,
+      `The SFTP host key ${path} cannot be read (${describe(parsed)}); remove it to have a new one generated (clients will then see a changed host key)`,
     );
   }
   const blob = parsed.getPublicSSH();
@@ -45,6 +44,29 @@ export function loadOrCreateHostKey(dataDir: string): HostKey {
     fingerprint: fingerprintOf(blob),
     publicKey: `${parsed.type} ${blob.toString("base64")}`,
   };
+}
+
+/**
+ * A new ed25519 host key in OpenSSH format. ssh2's generator drops leading zero bytes of the public
+ * key as if it were a number, so about one key in 280 comes out 31 bytes long and cannot be read back
+ * ("Malformed OpenSSH private key"); such a key is thrown away and another generated.
+ */
+export function generateHostKey(): string {
+  for (let attempt = 1; ; attempt++) {
+    const pair = utils.generateKeyPairSync("ed25519", { comment: "cqa sftp host key" });
+    const parsed = utils.parseKey(pair.private);
+    if (!(parsed instanceof Error) && !Array.isArray(parsed)) return pair.private;
+    if (attempt >= 20) {
+      throw new AppError(
+        "INTERNAL_ERROR",
+        `Could not generate a readable SFTP host key: ${describe(parsed)}`,
+      );
+    }
+  }
+}
+
+function describe(parsed: Error | unknown[]): string {
+  return parsed instanceof Error ? parsed.message : "several keys";
 }
 
 /** `SHA256:<base64 without padding>` of a public key blob (OpenSSH wire format). */
